@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Meshy for Blender: the Meshy AI API inside Blender.
+
+Registration only. Each sub-module owns one concern and exposes register()/unregister();
+they are registered in dependency order and unregistered in reverse so that nothing is
+left behind and register -> unregister -> register works.
+"""
+
+from . import jobs, operators, panels, preferences, previews, properties
+
+_modules = (preferences, properties, previews, operators, panels, jobs)
+
+
+def register():
+    for module in _modules:
+        module.register()
+
+
+def unregister():
+    for module in reversed(_modules):
+        module.unregister()

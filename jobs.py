@@ -1,0 +1,362 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The job engine's Blender side: submit, tick, watch, wait, recover.
+
+engine.py runs the worker threads (which never touch bpy). Here, on the main thread:
+- submit() turns an operator's request into a Job and makes sure something is watching;
+- tick() drains the engine's events, imports finished results, mirrors jobs into
+  WindowManager.meshy.jobs for the UI and tags redraws; it stays cheap (no network, no waiting);
+- meshy.watch_jobs, a modal operator on a window-manager timer, calls tick() while jobs exist, in
+  an interactive session; ESC or closing its window never drops a job (it is restarted);
+- meshy.wait_jobs pumps tick() in background mode (blender -b, tests, batch scripts);
+- the journal is read when Blender starts and when a file opens, to offer (or, for a file saved
+  with jobs running, to do) the resumption of every unfinished generation.
+"""
+
+import os
+import time
+
+import bpy
+from bpy.app.handlers import persistent
+
+from . import connection, importer
+from . import journal as journal_mod
+from .engine import ACTIVE, DONE, FAILED, READY, Engine, Job
+
+WATCH_INTERVAL = 0.1   # seconds between ticks while jobs run: the UI sees a result within ~0.1 s
+
+_engine = None
+_watcher_running = False
+_rows = {}             # job id -> index in WindowManager.meshy.jobs
+_mirrored = {}         # job id -> revision last mirrored
+_recovery = {"resumable": [], "expired": []}
+
+
+def engine():
+    return _engine
+
+
+def user_folder(name):
+    return bpy.utils.extension_path_user(__package__, path=name, create=True)
+
+
+# --- submitting ---------------------------------------------------------------------------------
+
+def submit(context, kind, payload, label, options=None, follow_up=None):
+    """Queue a generation. Raises connection.ConnectionSetupError when it cannot be sent."""
+    client = connection.make_client(context)
+    prefs = connection.preferences(context)
+    options = dict(options or {})
+    options.setdefault("model_format", prefs.model_format)
+    options.setdefault("blend_file", bpy.data.filepath)
+    job = Job(kind, payload, label, options=options, follow_up=follow_up, client=client)
+    _engine.max_in_flight = prefs.max_in_flight
+    _engine.submit(job)
+    tick(context)
+    ensure_watching()
+    return job
+
+
+def retry(context, job_id):
+    """Run a failed or stopped job again: follow the same task when it may still be alive."""
+    old = _engine.jobs[job_id]
+    client = connection.make_client(context)
+    reuse_task = old.task_id and (old.status == "STOPPED" or old.retryable and not old.error_code)
+    job = Job(old.kind, old.payload, old.label, options=old.options, follow_up=old.follow_up,
+              task_id=old.task_id if reuse_task else "", client=client)
+    del _engine.jobs[job_id]
+    _engine.submit(job)
+    tick(context)
+    ensure_watching()
+    return job
+
+
+# --- the tick -----------------------------------------------------------------------------------
+
+def tick(context=None):
+    """Main thread: apply worker events, import ready results, refresh the job view."""
+    if _engine is None:
+        return False
+    context = context or bpy.context
+    changed = _engine.pump()
+    for job in [j for j in _engine.jobs.values() if j.status == READY]:
+        _import(context, job)
+        changed.append(job)
+    if changed or len(_rows) != len(_engine.jobs):
+        _mirror(context)
+        _tag_redraw(context)
+    return _engine.busy()
+
+
+def _import(context, job):
+    if job.options.get("import") is False:
+        job.message = "Done; the next step goes on" if job.follow_up else "Done (not imported)"
+        _engine.mark_imported(job, [])
+        return
+    try:
+        if importer.objects_with_task(job.task_id) and job.kind not in importer.APPEND_KINDS:
+            # Already in this file (e.g. a crash came between import and journal update).
+            _engine.mark_imported(job, [o.name for o in importer.objects_with_task(job.task_id)])
+            return
+        names = importer.import_result(context, job)
+        importer.undo_push()
+        _engine.mark_imported(job, names)
+    except importer.ImportFailed as exc:
+        _engine.mark_failed(job, str(exc), state="downloaded")
+    except RuntimeError as exc:  # an importer operator refused the file
+        _engine.mark_failed(job, f"Blender could not import the result: {exc}", state="downloaded")
+
+
+def _mirror(context):
+    """Copy changed jobs into WindowManager.meshy.jobs (what the UI draws)."""
+    view = context.window_manager.meshy
+    rows = view.jobs
+    if len(rows) != len(_engine.jobs) or any(j not in _rows for j in _engine.jobs):
+        rows.clear()
+        _rows.clear()
+        _mirrored.clear()
+        for job in _engine.jobs.values():
+            _rows[job.id] = len(rows)
+            rows.add().job_id = job.id
+    for job in _engine.jobs.values():
+        if _mirrored.get(job.id) == job.revision:
+            continue
+        _mirrored[job.id] = job.revision
+        row = rows[_rows[job.id]]
+        row.kind = job.kind
+        row.label = job.label
+        row.status = job.status
+        row.progress = job.progress
+        row.queue_position = job.queue_position
+        row.message = job.message[:1024]
+        row.doc_url = job.doc_url
+        row.credits = job.credits
+        row.task_id = job.task_id
+        row.started = job.started
+        row.finished = job.finished
+        row.thumbnail = job.files.get("thumbnail", "")
+        row.result_path = job.files.get("model", "") or next(iter(job.files.values()), "")
+
+
+def _tag_redraw(context):
+    wm = context.window_manager
+    for window in getattr(wm, "windows", ()):
+        for area in window.screen.areas:
+            if area.type in ('VIEW_3D', 'IMAGE_EDITOR', 'STATUSBAR', 'PREFERENCES'):
+                area.tag_redraw()
+
+
+# --- watching (interactive) and waiting (background) -----------------------------------------
+
+class MESHY_OT_watch_jobs(bpy.types.Operator):
+    """Keep Meshy jobs moving while Blender stays responsive (runs by itself while jobs exist)"""
+    bl_idname = "meshy.watch_jobs"
+    bl_label = "Meshy: Watch Jobs"
+    bl_options = {'INTERNAL'}
+
+    _timer = None
+
+    def invoke(self, context, event):
+        global _watcher_running
+        if _watcher_running or bpy.app.background or context.window is None:
+            return {'CANCELLED'}
+        _watcher_running = True
+        self._timer = context.window_manager.event_timer_add(WATCH_INTERVAL, window=context.window)
+        context.window_manager.modal_handler_add(self)
+        return {'RUNNING_MODAL'}
+
+    def modal(self, context, event):
+        global _watcher_running
+        if event.type == 'TIMER' and event.timer is self._timer:
+            if not tick(context):
+                context.window_manager.event_timer_remove(self._timer)
+                _watcher_running = False
+                return {'FINISHED'}
+        # ESC and every other event belong to the artist: a job is never dropped from here.
+        return {'PASS_THROUGH'}
+
+    def cancel(self, context):
+        # Blender cancels modal operators when their window closes or a file loads; the jobs go
+        # on, so hand over to a fresh watcher.
+        global _watcher_running
+        _watcher_running = False
+        if self._timer is not None:
+            try:
+                context.window_manager.event_timer_remove(self._timer)
+            except (ReferenceError, ValueError):
+                pass
+        ensure_watching()
+
+
+def ensure_watching():
+    """Start the modal watcher soon, in whichever window exists (interactive sessions only)."""
+    if bpy.app.background or _watcher_running:
+        return
+    if not bpy.app.timers.is_registered(_start_watcher):
+        bpy.app.timers.register(_start_watcher, first_interval=0.01)
+
+
+def _start_watcher():
+    if _watcher_running or _engine is None or not _engine.busy():
+        return None
+    wm = bpy.context.window_manager
+    for window in wm.windows:
+        with bpy.context.temp_override(window=window, screen=window.screen):
+            bpy.ops.meshy.watch_jobs('INVOKE_DEFAULT')
+        if _watcher_running:
+            return None
+    return 0.5  # no window could take it yet (e.g. during start-up): try again shortly
+
+
+class MESHY_OT_wait_jobs(bpy.types.Operator):
+    """Wait until every Meshy job has finished (background mode and scripts)"""
+    bl_idname = "meshy.wait_jobs"
+    bl_label = "Meshy: Wait for Jobs"
+
+    timeout: bpy.props.FloatProperty(
+        name="Timeout", description="Give up waiting after this many seconds (the jobs go on)",
+        default=900.0, min=0.0)
+
+    def execute(self, context):
+        deadline = time.monotonic() + self.timeout
+        shown = {}
+        while True:
+            busy = tick(context)
+            for job in _engine.jobs.values():
+                line = f"{job.label[:40]}: {job.status} {int(job.progress * 100)}%"
+                if job.message and not job.active:
+                    line += f" - {job.message}"
+                if shown.get(job.id) != line:
+                    shown[job.id] = line
+                    print(f"Meshy [{job.id}] {line}", flush=True)
+            if not busy:
+                break
+            if time.monotonic() >= deadline:
+                self.report({'WARNING'}, f"Stopped waiting after {self.timeout:.0f} s; "
+                                         f"{len(_engine.active_jobs())} Meshy jobs still running")
+                return {'CANCELLED'}
+            _engine.wait_for_event(min(0.1, max(0.0, deadline - time.monotonic())))
+        failed = [j for j in _engine.jobs.values() if j.status == FAILED]
+        if failed:
+            self.report({'WARNING'}, f"{len(failed)} Meshy job(s) failed: {failed[0].message}")
+        return {'FINISHED'}
+
+
+def draw_status_bar(self, context):
+    if _engine is None:
+        return
+    active = _engine.active_jobs()
+    if not active:
+        return
+    factor = sum(j.progress for j in active) / len(active)
+    text = f"Meshy: {len(active)} job{'s' if len(active) > 1 else ''}"
+    if hasattr(self.layout, "progress"):
+        self.layout.progress(factor=factor, type='BAR', text=text)
+    else:
+        self.layout.label(text=f"{text} {factor:.0%}")
+
+
+# --- recovery -----------------------------------------------------------------------------------
+
+def scan_journal():
+    """Refresh what the panel offers to resume; returns (resumable, expired) entries."""
+    if _engine is None:
+        return [], []
+    resumable, expired = [], []
+    for entry in _engine.journal.unsettled():
+        if entry["job_id"] in _engine.jobs or journal_mod.owner_alive(entry):
+            continue
+        if not entry.get("task_id"):
+            continue  # a create that never answered: nothing was recorded as charged
+        (expired if journal_mod.is_expired(entry) else resumable).append(entry)
+    _recovery["resumable"], _recovery["expired"] = resumable, expired
+    return resumable, expired
+
+
+def recovery():
+    return _recovery["resumable"], _recovery["expired"]
+
+
+def resume(context, entries=None):
+    """Follow, download and import journal entries into the current file."""
+    entries = scan_journal()[0] if entries is None else entries
+    client = connection.make_client(context)
+    for entry in entries:
+        _engine.resume(entry, client)
+    scan_journal()
+    tick(context)
+    ensure_watching()
+    return len(entries)
+
+
+def dismiss_expired():
+    for entry in _recovery["expired"]:
+        _engine.journal.update(entry["job_id"], state="expired")
+    scan_journal()
+
+
+@persistent
+def _on_load_post(*_args):
+    resumable, _expired = scan_journal()
+    current = bpy.data.filepath
+    # A file saved while its jobs ran picks them up again as soon as it is opened.
+    mine = [e for e in resumable if current and e.get("options", {}).get("blend_file") == current]
+    if mine:
+        try:
+            resume(bpy.context, mine)
+        except connection.ConnectionSetupError as exc:
+            print(f"Meshy: {len(mine)} generation(s) of this file wait to resume: {exc}")
+    ensure_watching()
+
+
+@persistent
+def _on_save_post(*_args):
+    # Jobs submitted before the file had a name belong to it from its first save.
+    path = bpy.data.filepath
+    for job in _engine.active_jobs() if _engine else ():
+        if job.options.get("blend_file") != path:
+            job.options["blend_file"] = path
+            if _engine.journal.get(job.id):
+                _engine.journal.update(job.id, options=job.options)
+
+
+def _scan_after_start():
+    scan_journal()
+    return None
+
+
+# --- registration -------------------------------------------------------------------------------
+
+classes = (MESHY_OT_watch_jobs, MESHY_OT_wait_jobs)
+
+
+def register():
+    global _engine
+    for cls in classes:
+        bpy.utils.register_class(cls)
+    journal = journal_mod.Journal(os.path.join(user_folder("journal"), "journal.json"))
+    from .results import choose_files
+    _engine = Engine(user_folder("cache"), journal, choose_files=choose_files)
+    bpy.app.handlers.load_post.append(_on_load_post)
+    bpy.app.handlers.save_post.append(_on_save_post)
+    bpy.types.STATUSBAR_HT_header.append(draw_status_bar)
+    # register() may not touch the network or most of bpy.context: look at the journal just after.
+    bpy.app.timers.register(_scan_after_start, first_interval=0.1)
+
+
+def unregister():
+    global _engine, _watcher_running
+    if bpy.app.timers.is_registered(_scan_after_start):
+        bpy.app.timers.unregister(_scan_after_start)
+    if bpy.app.timers.is_registered(_start_watcher):
+        bpy.app.timers.unregister(_start_watcher)
+    bpy.types.STATUSBAR_HT_header.remove(draw_status_bar)
+    bpy.app.handlers.save_post.remove(_on_save_post)
+    bpy.app.handlers.load_post.remove(_on_load_post)
+    if _engine is not None:
+        _engine.shutdown()
+    _engine = None
+    _watcher_running = False
+    _rows.clear()
+    _mirrored.clear()
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,225 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Generate from the sidebar: the Generate button and the helpers around its inputs."""
+
+import bpy
+from bpy.props import EnumProperty, IntProperty, StringProperty
+
+from .. import connection, generation, jobs
+
+MODE_LABELS = {
+    'TEXT_TO_3D': "Text to 3D", 'IMAGE_TO_3D': "Image to 3D",
+    'MULTI_IMAGE_TO_3D': "Multi-image to 3D", 'TEXT_TO_IMAGE': "Text to Image",
+    'IMAGE_TO_IMAGE': "Image to Image",
+}
+
+
+def network_problem(context):
+    """Why nothing can be sent to Meshy right now ("" when it can)."""
+    if connection.key_source(context) == "missing":
+        return "Add your Meshy API key in the add-on preferences first"
+    problem = connection.base_url_problem(connection.base_url(context))
+    return problem or connection.offline_reason(context)
+
+
+def send(operator, context, request):
+    """Submit a request as a job and report it; the one path every generating operator takes."""
+    from ..api.errors import MeshyError
+    try:
+        job = jobs.submit(context, request.kind, request.payload, request.label,
+                          options=request.options, follow_up=request.follow_up)
+    except (connection.ConnectionSetupError, MeshyError) as exc:
+        operator.report({'ERROR'}, str(exc))
+        return {'CANCELLED'}
+    try:
+        credits = request.cost()
+    except MeshyError:
+        credits = 0
+    operator.report({'INFO'}, f"Sent to Meshy: {job.label} ({credits} credits)")
+    return {'FINISHED'}
+
+
+class MESHY_OT_generate(bpy.types.Operator):
+    """Send the current settings to Meshy; the result arrives in the scene when it is done"""
+    bl_idname = "meshy.generate"
+    bl_label = "Meshy: Generate"
+
+    mode: EnumProperty(
+        items=[('CURRENT', "Current", "")] + [(k, v, "") for k, v in MODE_LABELS.items()],
+        default='CURRENT', options={'SKIP_SAVE', 'HIDDEN'})
+
+    @classmethod
+    def poll(cls, context):
+        if jobs.engine() is None or context.scene is None:
+            return False
+        reason = network_problem(context) or generation.problem(context)
+        if reason:
+            cls.poll_message_set(reason)
+            return False
+        return True
+
+    def execute(self, context):
+        settings = context.scene.meshy
+        if self.mode != 'CURRENT':
+            settings.mode = self.mode
+            reason = generation.problem(context)
+            if reason:
+                self.report({'ERROR'}, reason)
+                return {'CANCELLED'}
+        from ..api.errors import MeshyError
+        try:
+            request = generation.build(context)
+            from ..api import tasks
+            # Validate what can be validated before anything is sent (images are checked when
+            # they are encoded, on the worker).
+            tasks.validate(request.kind, _without_deferred(request.payload))
+        except MeshyError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        return send(self, context, request)
+
+
+def _without_deferred(payload):
+    """The payload with deferred images replaced by a stand-in PNG data URI for validation."""
+    from ..engine import Deferred
+    stand_in = generation.PLACEHOLDER_IMAGE
+
+    def swap(value):
+        if isinstance(value, Deferred):
+            return stand_in
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+    return swap(payload)
+
+
+class MESHY_OT_refine_preview(bpy.types.Operator):
+    """Texture a finished Text to 3D preview with the current texture settings"""
+    bl_idname = "meshy.refine_preview"
+    bl_label = "Meshy: Texture Preview"
+
+    task_id: StringProperty(name="Preview Task", options={'SKIP_SAVE'})
+    label: StringProperty(options={'SKIP_SAVE', 'HIDDEN'})
+
+    @classmethod
+    def poll(cls, context):
+        reason = network_problem(context)
+        if reason:
+            cls.poll_message_set(reason)
+            return False
+        return jobs.engine() is not None
+
+    def execute(self, context):
+        if not self.task_id:
+            self.report({'ERROR'}, "Choose the preview to texture (its task id)")
+            return {'CANCELLED'}
+        settings = context.scene.meshy
+        payload = generation.refine_payload(context)
+        payload["preview_task_id"] = self.task_id
+        request = generation.Request("text_to_3d_refine", payload, self.label or "Text to 3D",
+                                     {"hd_texture": bool(settings.hd_texture)})
+        return send(self, context, request)
+
+
+class _ImageListOperator:
+    collection: StringProperty(options={'HIDDEN', 'SKIP_SAVE'}, default="views")
+
+
+class MESHY_OT_add_image_input(_ImageListOperator, bpy.types.Operator):
+    """Add a picture to the list"""
+    bl_idname = "meshy.add_image_input"
+    bl_label = "Meshy: Add Image"
+    bl_options = {'UNDO'}
+
+    def execute(self, context):
+        settings = context.scene.meshy
+        items = getattr(settings, self.collection)
+        limit = generation.MAX_VIEWS if self.collection == "views" else generation.MAX_REFERENCES
+        if len(items) >= limit:
+            self.report({'WARNING'}, f"Meshy takes at most {limit} images here")
+            return {'CANCELLED'}
+        items.add()
+        setattr(settings, "active_view" if self.collection == "views" else "active_reference",
+                len(items) - 1)
+        return {'FINISHED'}
+
+
+class MESHY_OT_remove_image_input(_ImageListOperator, bpy.types.Operator):
+    """Remove a picture from the list"""
+    bl_idname = "meshy.remove_image_input"
+    bl_label = "Meshy: Remove Image"
+    bl_options = {'UNDO'}
+
+    index: IntProperty(options={'HIDDEN', 'SKIP_SAVE'})
+
+    def execute(self, context):
+        items = getattr(context.scene.meshy, self.collection)
+        if 0 <= self.index < len(items):
+            items.remove(self.index)
+        return {'FINISHED'}
+
+
+class MESHY_OT_use_image_for_3d(bpy.types.Operator):
+    """Use this image as the input of Image to 3D"""
+    bl_idname = "meshy.use_image_for_3d"
+    bl_label = "Meshy: Use Image for Image to 3D"
+    bl_options = {'UNDO'}
+
+    image_name: StringProperty(options={'SKIP_SAVE'})
+    task_id: StringProperty(options={'SKIP_SAVE'},
+                            description="A finished image task: used by id, without uploading")
+
+    def execute(self, context):
+        settings = context.scene.meshy
+        settings.mode = 'IMAGE_TO_3D'
+        if self.task_id:
+            settings.image_source = 'TASK'
+            settings.input_task_id = self.task_id
+            return {'FINISHED'}
+        image = bpy.data.images.get(self.image_name) if self.image_name else None
+        if image is None and context.space_data and context.space_data.type == 'IMAGE_EDITOR':
+            image = context.space_data.image
+        if image is None:
+            self.report({'ERROR'}, "Open or choose an image first")
+            return {'CANCELLED'}
+        settings.image_source = 'DATABLOCK'
+        settings.image_input.source = 'DATABLOCK'
+        settings.image_input.image = image
+        return {'FINISHED'}
+
+
+class MESHY_OT_image_to_3d_from_editor(bpy.types.Operator):
+    """Send the image shown in this Image Editor to Meshy's Image to 3D"""
+    bl_idname = "meshy.image_to_3d_from_editor"
+    bl_label = "Meshy: Image to 3D from Image Editor"
+
+    @classmethod
+    def poll(cls, context):
+        space = context.space_data
+        if not space or space.type != 'IMAGE_EDITOR' or space.image is None:
+            cls.poll_message_set("Open an image in the Image Editor first")
+            return False
+        reason = network_problem(context)
+        if reason:
+            cls.poll_message_set(reason)
+            return False
+        return jobs.engine() is not None
+
+    def execute(self, context):
+        bpy.ops.meshy.use_image_for_3d(image_name=context.space_data.image.name)
+        reason = generation.problem(context)
+        if reason:
+            self.report({'ERROR'}, reason)
+            return {'CANCELLED'}
+        return bpy.ops.meshy.generate()
+
+
+classes = (
+    MESHY_OT_generate,
+    MESHY_OT_refine_preview,
+    MESHY_OT_add_image_input,
+    MESHY_OT_remove_image_input,
+    MESHY_OT_use_image_for_3d,
+    MESHY_OT_image_to_3d_from_editor,
+)

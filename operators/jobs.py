@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Job actions from the Jobs panel: stop, delete on Meshy, import, retry, open folder, resume."""
+
+import os
+
+import bpy
+from bpy.props import StringProperty
+
+from .. import connection, jobs
+from ..background import BackgroundCall
+from ..engine import ACTIVE, DELETED, FINISHED, READY, STOPPED
+
+
+def _job(job_id):
+    engine = jobs.engine()
+    return engine.jobs.get(job_id) if engine else None
+
+
+class _JobOperator:
+    job_id: StringProperty(options={'HIDDEN', 'SKIP_SAVE'})
+
+    @classmethod
+    def poll(cls, context):
+        return jobs.engine() is not None
+
+    def job_or_report(self):
+        job = _job(self.job_id)
+        if job is None:
+            self.report({'WARNING'}, "That Meshy job is no longer in the list")
+        return job
+
+
+class MESHY_OT_stop_job(_JobOperator, bpy.types.Operator):
+    """Stop following this job. The task goes on at Meshy and can be resumed later"""
+    bl_idname = "meshy.stop_job"
+    bl_label = "Meshy: Stop Job"
+
+    def execute(self, context):
+        job = self.job_or_report()
+        if job is None:
+            return {'CANCELLED'}
+        if job.status not in ACTIVE or job.status == READY:
+            self.report({'INFO'}, "This job is not running")
+            return {'CANCELLED'}
+        jobs.engine().stop(job.id)
+        jobs.tick(context)
+        return {'FINISHED'}
+
+
+class MESHY_OT_delete_job(_JobOperator, bpy.types.Operator):
+    """Delete this task on Meshy: its results are gone for good (credits are not refunded)"""
+    bl_idname = "meshy.delete_job"
+    bl_label = "Meshy: Delete Task on Meshy"
+
+    _call = None
+    _timer = None
+
+    def invoke(self, context, event):
+        return context.window_manager.invoke_confirm(self, event)
+
+    def execute(self, context):
+        job = self.job_or_report()
+        if job is None:
+            return {'CANCELLED'}
+        engine = jobs.engine()
+        if not job.task_id:
+            engine.stop(job.id)
+            jobs.tick(context)
+            return {'FINISHED'}
+        try:
+            client = connection.make_client(context)
+        except connection.ConnectionSetupError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        engine.stop(job.id)
+        call = BackgroundCall(client.delete, job.kind, job.task_id, name="meshy-delete")
+        if bpy.app.background or context.window is None:
+            call.wait(60)
+            return self._finish(context, job, call)
+        self._call = call
+        self._timer = context.window_manager.event_timer_add(0.1, window=context.window)
+        context.window_manager.modal_handler_add(self)
+        return {'RUNNING_MODAL'}
+
+    def modal(self, context, event):
+        if event.type != 'TIMER' or not self._call.done:
+            return {'PASS_THROUGH'}
+        context.window_manager.event_timer_remove(self._timer)
+        return self._finish(context, _job(self.job_id), self._call)
+
+    def _finish(self, context, job, call):
+        from ..api.errors import MeshyError, NotFound
+        error = call.error
+        if error is not None and not isinstance(error, NotFound):
+            message = str(error) if isinstance(error, MeshyError) else type(error).__name__
+            self.report({'ERROR'}, f"Could not delete the task on Meshy: {message}")
+            return {'CANCELLED'}
+        if job is not None:
+            jobs.engine().mark_deleted(job)
+            jobs.tick(context)
+        self.report({'INFO'}, "Deleted on Meshy")
+        return {'FINISHED'}
+
+
+class MESHY_OT_retry_job(_JobOperator, bpy.types.Operator):
+    """Run this job again (a stopped or interrupted task is followed again, not paid for twice)"""
+    bl_idname = "meshy.retry_job"
+    bl_label = "Meshy: Retry Job"
+
+    def execute(self, context):
+        job = self.job_or_report()
+        if job is None:
+            return {'CANCELLED'}
+        if job.status not in FINISHED or job.status == DELETED and not job.payload:
+            self.report({'INFO'}, "Only a finished job can be retried")
+            return {'CANCELLED'}
+        try:
+            jobs.retry(context, job.id)
+        except connection.ConnectionSetupError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        return {'FINISHED'}
+
+
+class MESHY_OT_import_job(_JobOperator, bpy.types.Operator):
+    """Import this job's result (again) into the current file"""
+    bl_idname = "meshy.import_job"
+    bl_label = "Meshy: Import Result"
+
+    def execute(self, context):
+        job = self.job_or_report()
+        if job is None:
+            return {'CANCELLED'}
+        if not job.files or not all(os.path.isfile(p) for p in job.files.values()):
+            self.report({'ERROR'}, "The result files are not on this computer; "
+                                   "use Retry to fetch them while Meshy still has them")
+            return {'CANCELLED'}
+        from .. import importer
+        try:
+            names = importer.import_result(context, job)
+        except importer.ImportFailed as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        jobs.engine().mark_imported(job, names)
+        jobs.tick(context)
+        return {'FINISHED'}
+
+
+class MESHY_OT_open_job_folder(_JobOperator, bpy.types.Operator):
+    """Open the folder holding this job's downloaded files"""
+    bl_idname = "meshy.open_job_folder"
+    bl_label = "Meshy: Open Result Folder"
+
+    def execute(self, context):
+        job = self.job_or_report()
+        if job is None:
+            return {'CANCELLED'}
+        path = next(iter(job.files.values()), "")
+        folder = os.path.dirname(path) if path else jobs.user_folder("cache")
+        bpy.ops.wm.path_open(filepath=folder)
+        return {'FINISHED'}
+
+
+class MESHY_OT_resume_jobs(bpy.types.Operator):
+    """Finish and import the Meshy generations an earlier session left unfinished"""
+    bl_idname = "meshy.resume_jobs"
+    bl_label = "Meshy: Resume Generations"
+
+    @classmethod
+    def poll(cls, context):
+        return jobs.engine() is not None and bool(jobs.recovery()[0])
+
+    def execute(self, context):
+        try:
+            count = jobs.resume(context)
+        except connection.ConnectionSetupError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        self.report({'INFO'}, f"Resuming {count} Meshy generation(s)")
+        return {'FINISHED'}
+
+
+class MESHY_OT_dismiss_expired(bpy.types.Operator):
+    """Forget generations whose results Meshy has already deleted (kept for 3 days)"""
+    bl_idname = "meshy.dismiss_expired"
+    bl_label = "Meshy: Dismiss Expired Generations"
+
+    @classmethod
+    def poll(cls, context):
+        return jobs.engine() is not None and bool(jobs.recovery()[1])
+
+    def execute(self, context):
+        jobs.dismiss_expired()
+        return {'FINISHED'}
+
+
+class MESHY_OT_clear_finished(bpy.types.Operator):
+    """Remove finished jobs from the list (their files stay in the cache)"""
+    bl_idname = "meshy.clear_finished"
+    bl_label = "Meshy: Clear Finished Jobs"
+
+    @classmethod
+    def poll(cls, context):
+        engine = jobs.engine()
+        return engine is not None and any(not j.active for j in engine.jobs.values())
+
+    def execute(self, context):
+        jobs.engine().forget_finished()
+        jobs.tick(context)
+        return {'FINISHED'}
+
+
+classes = (
+    MESHY_OT_stop_job,
+    MESHY_OT_delete_job,
+    MESHY_OT_retry_job,
+    MESHY_OT_import_job,
+    MESHY_OT_open_job_folder,
+    MESHY_OT_resume_jobs,
+    MESHY_OT_dismiss_expired,
+    MESHY_OT_clear_finished,
+)

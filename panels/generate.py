@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Generate panel: a mode switch, the options the API documents, the price, the button."""
+
+import bpy
+
+from .. import generation, jobs
+from ..operators.generate import MODE_LABELS, network_problem
+
+MODEL_MODES = ('TEXT_TO_3D', 'IMAGE_TO_3D', 'MULTI_IMAGE_TO_3D')
+
+
+def draw_image_input(layout, item, source=None):
+    """A file field or an image picker; `source` overrides (and hides) the item's own switch."""
+    row = layout.row(align=True)
+    if source is None:
+        row.prop(item, "source", text="")
+    if (source or item.source) == 'FILE':
+        row.prop(item, "filepath", text="")
+    else:
+        row.template_ID(item, "image", open="image.open")
+
+
+class MESHY_UL_image_inputs(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0):
+        row = layout.row(align=True)
+        row.label(text=f"{index + 1}")
+        draw_image_input(row, item)
+        op = row.operator("meshy.remove_image_input", text="", icon='X', emboss=False)
+        op.collection = self.list_id
+        op.index = index
+
+
+def draw_image_list(layout, settings, collection, active, title, limit):
+    layout.label(text=f"{title} (1-{limit})")
+    layout.template_list("MESHY_UL_image_inputs", collection, settings, collection, settings,
+                         active, rows=2)
+    op = layout.operator("meshy.add_image_input", text="Add", icon='ADD')
+    op.collection = collection
+
+
+class MESHY_PT_generate(bpy.types.Panel):
+    bl_space_type = 'VIEW_3D'
+    bl_region_type = 'UI'
+    bl_category = "Meshy"
+    bl_label = "Generate"
+    bl_idname = "MESHY_PT_generate"
+
+    def draw(self, context):
+        layout = self.layout
+        s = context.scene.meshy
+        layout.prop(s, "mode", text="")
+        mode = s.mode
+
+        if mode in ('TEXT_TO_3D', 'TEXT_TO_IMAGE', 'IMAGE_TO_IMAGE'):
+            layout.prop(s, "prompt", text="", icon='FONT_DATA',
+                        placeholder="Describe it" if bpy.app.version >= (4, 1) else "")
+            if len(s.prompt) > generation.PROMPT_LIMIT - 100:
+                layout.label(text=f"{len(s.prompt)}/{generation.PROMPT_LIMIT} characters",
+                             icon='INFO')
+
+        if mode == 'IMAGE_TO_3D':
+            layout.prop(s, "image_source", expand=True)
+            if s.image_source == 'TASK':
+                layout.prop(s, "input_task_id")
+            else:
+                draw_image_input(layout, s.image_input, source=s.image_source)
+        elif mode == 'MULTI_IMAGE_TO_3D':
+            draw_image_list(layout, s, "views", "active_view", "Views of one object",
+                            generation.MAX_VIEWS)
+        elif mode == 'IMAGE_TO_IMAGE':
+            draw_image_list(layout, s, "references", "active_reference", "Reference images",
+                            generation.MAX_REFERENCES)
+
+        if mode in MODEL_MODES:
+            self.draw_model_options(layout, s, mode)
+        else:
+            self.draw_image_options(layout, s, mode, context)
+
+        draw_generate_button(layout, context, mode)
+
+    def draw_model_options(self, layout, s, mode):
+        col = layout.column(align=True)
+        col.prop(s, "ai_model")
+        if mode != 'MULTI_IMAGE_TO_3D':
+            col.prop(s, "model_type")
+        lowpoly = s.model_type == 'lowpoly' and mode != 'MULTI_IMAGE_TO_3D'
+        sub = col.column(align=True)
+        sub.enabled = not lowpoly
+        sub.prop(s, "should_remesh")
+        if s.should_remesh:
+            sub.prop(s, "topology")
+            sub.prop(s, "use_adaptive_decimation")
+            if s.use_adaptive_decimation:
+                sub.prop(s, "decimation_mode")
+            else:
+                sub.prop(s, "target_polycount")
+        col.prop(s, "pose_mode")
+        row = col.row(align=True)
+        row.prop(s, "auto_size")
+        if s.auto_size:
+            row.prop(s, "origin_at", text="")
+
+        box = layout.box()
+        if mode == 'TEXT_TO_3D':
+            box.prop(s, "auto_refine")
+            if s.auto_refine:
+                box.prop(s, "import_preview")
+        else:
+            box.prop(s, "should_texture")
+        if mode == 'TEXT_TO_3D' or s.should_texture:
+            meshy6 = s.ai_model in ("latest", "meshy-6")
+            row = box.row(align=True)
+            row.prop(s, "enable_pbr")
+            sub = row.row(align=True)
+            sub.enabled = meshy6
+            sub.prop(s, "hd_texture")
+            sub = box.row()
+            sub.enabled = meshy6
+            sub.prop(s, "remove_lighting")
+            box.prop(s, "texture_prompt", text="", icon='BRUSH_DATA',
+                     placeholder="Texture prompt (optional)" if bpy.app.version >= (4, 1) else "")
+            if not s.texture_prompt.strip():
+                box.prop(s, "use_texture_image")
+                if s.use_texture_image:
+                    draw_image_input(box, s.texture_image)
+
+    def draw_image_options(self, layout, s, mode, context):
+        from ..connection import preferences
+        col = layout.column(align=True)
+        if mode == 'TEXT_TO_IMAGE' and preferences(context).image_base_url.strip():
+            col.prop(s, "use_openai_images")
+        if mode == 'TEXT_TO_IMAGE' and s.use_openai_images:
+            col.label(text=f"Model: {preferences(context).image_model}")
+            return
+        col.prop(s, "image_ai_model")
+        col.prop(s, "generate_multi_view")
+        if mode == 'TEXT_TO_IMAGE':
+            sub = col.column(align=True)
+            sub.enabled = not s.generate_multi_view
+            sub.prop(s, "aspect_ratio")
+            col.prop(s, "image_pose_mode")
+
+
+def draw_generate_button(layout, context, mode):
+    reason = network_problem(context) or generation.problem(context)
+    cost = None
+    if not reason:
+        from ..api.errors import MeshyError
+        try:
+            cost = generation.build(context, read_images=False).cost()
+        except MeshyError as exc:
+            reason = str(exc)
+    col = layout.column()
+    if reason:
+        col.label(text=reason, icon='INFO')
+    row = col.row()
+    row.scale_y = 1.4
+    text = f"Generate {MODE_LABELS[mode]}"
+    if cost is not None:
+        text += f" ({cost} credits)" if cost else " (free)"
+    row.operator("meshy.generate", text=text, icon='PLAY')
+
+
+class MESHY_PT_generate_advanced(bpy.types.Panel):
+    bl_space_type = 'VIEW_3D'
+    bl_region_type = 'UI'
+    bl_category = "Meshy"
+    bl_label = "Advanced"
+    bl_parent_id = "MESHY_PT_generate"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene.meshy.mode in MODEL_MODES
+
+    def draw(self, context):
+        s = context.scene.meshy
+        col = self.layout.column()
+        col.prop(s, "moderation")
+        col.prop(s, "alpha_thumbnail")
+        if s.mode != 'TEXT_TO_3D':
+            col.prop(s, "multi_view_thumbnails")
+            sub = col.column()
+            sub.enabled = s.ai_model in ("latest", "meshy-6")
+            sub.prop(s, "image_enhancement")
+            sub = col.column()
+            sub.enabled = s.should_remesh
+            sub.prop(s, "save_pre_remeshed_model")
+
+
+class MESHY_PT_image_editor(bpy.types.Panel):
+    """Image to 3D from the Image Editor's sidebar"""
+    bl_space_type = 'IMAGE_EDITOR'
+    bl_region_type = 'UI'
+    bl_category = "Meshy"
+    bl_label = "Meshy"
+
+    def draw(self, context):
+        layout = self.layout
+        image = context.space_data.image
+        if image is None:
+            layout.label(text="Open an image to send it to Meshy")
+            return
+        layout.label(text=image.name, icon='IMAGE_DATA')
+        layout.operator("meshy.image_to_3d_from_editor", text="Image to 3D", icon='MESH_MONKEY')
+        op = layout.operator("meshy.use_image_for_3d", text="Use in the 3D Viewport's Meshy tab")
+        op.image_name = image.name
+
+
+classes = (MESHY_UL_image_inputs, MESHY_PT_generate, MESHY_PT_generate_advanced,
+           MESHY_PT_image_editor)

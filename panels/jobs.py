@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Jobs panel: every generation of this session with its progress, and what can be resumed."""
+
+import time
+
+import bpy
+
+from .. import jobs
+
+STATUS_ICONS = {
+    "QUEUED": 'SORTTIME', "SUBMITTING": 'EXPORT', "PENDING": 'SORTTIME',
+    "IN_PROGRESS": 'PLAY', "DOWNLOADING": 'IMPORT', "READY": 'IMPORT', "DONE": 'CHECKMARK',
+    "FAILED": 'ERROR', "STOPPED": 'PAUSE', "DELETED": 'TRASH', "EXPIRED": 'TIME',
+}
+RUNNING = {"QUEUED", "SUBMITTING", "PENDING", "IN_PROGRESS", "DOWNLOADING", "READY"}
+
+
+def elapsed_text(row):
+    end = row.finished or time.time()
+    seconds = max(0, int(end - row.started)) if row.started else 0
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def progress_bar(layout, factor, text):
+    if hasattr(layout, "progress"):  # Blender 4.0+
+        layout.progress(factor=factor, type='BAR', text=text)
+    else:
+        layout.label(text=f"{text} {factor:.0%}")
+
+
+class MESHY_UL_jobs(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0):
+        row = layout.row(align=True)
+        row.label(text=item.label or item.kind, icon=STATUS_ICONS.get(item.status, 'DOT'))
+        if item.status in RUNNING and item.status not in ("READY",):
+            if item.status in ("QUEUED", "PENDING") and item.queue_position:
+                text = f"queued, {item.queue_position} ahead"
+            else:
+                text = item.status.replace("_", " ").lower()
+            progress_bar(row, item.progress, text)
+        else:
+            row.label(text=item.status.replace("_", " ").capitalize())
+        row.label(text=elapsed_text(item))
+
+
+class MESHY_PT_jobs(bpy.types.Panel):
+    bl_space_type = 'VIEW_3D'
+    bl_region_type = 'UI'
+    bl_category = "Meshy"
+    bl_label = "Jobs"
+    bl_idname = "MESHY_PT_jobs"
+
+    def draw(self, context):
+        layout = self.layout
+        resumable, expired = jobs.recovery()
+        if resumable:
+            box = layout.box()
+            box.label(text=f"{len(resumable)} unfinished Meshy generation(s) from earlier",
+                      icon='RECOVER_LAST')
+            box.operator("meshy.resume_jobs",
+                         text=f"Resume {len(resumable)} Meshy generation{'s' if len(resumable) > 1 else ''}")
+        if expired:
+            box = layout.box()
+            box.label(text=f"{len(expired)} expired on Meshy (kept 3 days)", icon='TIME')
+            for entry in expired[:5]:
+                box.label(text=f"{entry.get('label') or entry.get('kind')}")
+            box.operator("meshy.dismiss_expired", text="Dismiss")
+
+        view = context.window_manager.meshy
+        if not view.jobs:
+            layout.label(text="No jobs yet in this session")
+            return
+        layout.template_list("MESHY_UL_jobs", "", view, "jobs", view, "active_job", rows=3)
+        if not 0 <= view.active_job < len(view.jobs):
+            return
+        row_data = view.jobs[view.active_job]
+        draw_job_details(layout, context, row_data)
+        layout.operator("meshy.clear_finished", icon='BRUSH_DATA')
+
+
+def draw_job_details(layout, context, job):
+    box = layout.box()
+    col = box.column(align=True)
+    col.label(text=job.label or job.kind)
+    if job.task_id:
+        col.label(text=f"Task {job.task_id}")
+    if job.credits:
+        col.label(text=f"{job.credits} credits")
+    if job.message:
+        for line in _wrap(job.message, 48)[:6]:
+            col.label(text=line, icon='ERROR' if job.status == "FAILED" else 'NONE')
+    if job.doc_url:
+        col.operator("wm.url_open", text="What this error means", icon='HELP').url = job.doc_url
+    if job.thumbnail:
+        _draw_thumbnail(col, job.thumbnail)
+
+    row = box.row(align=True)
+    running = job.status in RUNNING and job.status != "READY"
+    sub = row.row(align=True)
+    sub.enabled = running
+    sub.operator("meshy.stop_job", text="Stop", icon='PAUSE').job_id = job.job_id
+    sub = row.row(align=True)
+    sub.enabled = bool(job.task_id) and job.status != "DELETED"
+    sub.operator("meshy.delete_job", text="Delete", icon='TRASH').job_id = job.job_id
+    row = box.row(align=True)
+    sub = row.row(align=True)
+    sub.enabled = bool(job.result_path)
+    sub.operator("meshy.import_job", text="Import", icon='IMPORT').job_id = job.job_id
+    sub = row.row(align=True)
+    sub.enabled = job.status in ("FAILED", "STOPPED", "EXPIRED")
+    sub.operator("meshy.retry_job", text="Retry", icon='FILE_REFRESH').job_id = job.job_id
+    row.operator("meshy.open_job_folder", text="", icon='FILE_FOLDER').job_id = job.job_id
+
+
+def _draw_thumbnail(layout, path):
+    from .. import previews
+    icon_id = previews.icon_for(path)
+    if icon_id:
+        layout.template_icon(icon_value=icon_id, scale=5.0)
+
+
+def _wrap(text, width):
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > width and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    return lines
+
+
+classes = (MESHY_UL_jobs, MESHY_PT_jobs)

@@ -1,0 +1,308 @@
+"""The job engine in real Blender against the emulator: concurrency, crash recovery, stop and
+delete, faults, and the rule that worker threads never touch bpy."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import bpy
+import pytest
+
+from tests.blender.harness import MODULE, USER_DIR
+
+
+def preview(jobs, prompt, **options):
+    payload = {"mode": "preview", "prompt": prompt, "target_formats": ["glb"]}
+    return jobs.submit(bpy.context, "text_to_3d_preview", payload, prompt, options=options)
+
+
+def pump_until(jobs, condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs.tick(bpy.context)
+        if condition():
+            return True
+        jobs.engine().wait_for_event(0.05)
+    return False
+
+
+def imported_task_ids():
+    return [o["meshy_task_id"] for o in bpy.data.objects if "meshy_task_id" in o]
+
+
+def server_active(emulator):
+    store = emulator.store
+    with store.lock:
+        return len(store.active(store.accounts[emulator.paid_key], store.now()))
+
+
+def meshy_threads():
+    return [t for t in threading.enumerate() if t.name.startswith(("meshy-job", "meshy-call",
+                                                                   "meshy-delete"))]
+
+
+def test_twenty_jobs_complete_within_the_cap_in_order(connected, prefs, jobs):
+    prefs.max_in_flight = 5
+    connected.task_seconds = 0.6
+    submitted = [preview(jobs, f"crate number {i}") for i in range(20)]
+    peak_server, peak_engine = 0, 0
+
+    def done():
+        nonlocal peak_server, peak_engine
+        peak_server = max(peak_server, server_active(connected))
+        peak_engine = max(peak_engine, jobs.engine().in_flight())
+        return not jobs.engine().busy()
+
+    assert pump_until(jobs, done, timeout=120)
+    assert [j.status for j in submitted] == ["DONE"] * 20, [j.message for j in submitted]
+    assert peak_engine <= 5 and peak_server <= 5
+    assert peak_engine == 5, "the cap should also be reached, not just respected"
+    # Jobs that waited locally went to Meshy in the order they were submitted...
+    assert [j.dispatch_order for j in submitted] == sorted(j.dispatch_order for j in submitted)
+    # ...and each one only once an earlier one had finished there.
+    tasks = [connected.task(j.task_id) for j in submitted]
+    for i, task in enumerate(tasks[5:], start=5):
+        finished_before = sum(t["finished_at"] <= task["created_at"] for t in tasks[:i])
+        assert finished_before >= i - 4, (i, finished_before)
+    ids = imported_task_ids()
+    assert sorted(set(ids)) == sorted(j.task_id for j in submitted)
+    assert len(ids) == 20, "each result imported exactly once"
+    assert connected.tasks_created == 20
+    rows = bpy.context.window_manager.meshy.jobs
+    assert [r.status for r in rows] == ["DONE"] * 20
+
+
+def test_queue_full_answers_wait_locally_and_go_later(connected, prefs, jobs):
+    prefs.max_in_flight = 10
+    connected.queue_limit = 3
+    connected.task_seconds = 0.6
+    submitted = [preview(jobs, f"barrel {i}") for i in range(6)]
+    assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=60)
+    assert [j.status for j in submitted] == ["DONE"] * 6, [j.message for j in submitted]
+    assert connected.tasks_created == 6
+
+
+CHILD = textwrap.dedent("""
+    import os, sys, time
+    import bpy
+    bpy.ops.preferences.addon_enable(module={module!r})
+    import importlib
+    jobs = importlib.import_module({module!r} + ".jobs")
+    prefs = bpy.context.preferences.addons[{module!r}].preferences
+    prefs.base_url = {url!r}
+    prefs.api_key = {key!r}
+    submitted = []
+    for i in range(5):
+        payload = {{"mode": "preview", "prompt": f"lost statue {{i}}", "target_formats": ["glb"]}}
+        submitted.append(jobs.submit(bpy.context, "text_to_3d_preview", payload, f"lost statue {{i}}"))
+    while not all(j.task_id for j in submitted):
+        jobs.tick(bpy.context)
+        jobs.engine().wait_for_event(0.05)
+    print("CREATED " + " ".join(j.task_id for j in submitted), flush=True)
+    while True:
+        jobs.tick(bpy.context)
+        jobs.engine().wait_for_event(0.05)
+""")
+
+
+def run_child_and_kill(connected, save_to=None):
+    script = CHILD.format(module=MODULE, url=connected.url, key=connected.paid_key)
+    if save_to:
+        script = script.replace('print("CREATED',
+                                f'bpy.ops.wm.save_as_mainfile(filepath={str(save_to)!r})\n'
+                                'print("CREATED')
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(USER_DIR)}
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and not line.startswith("CREATED"):
+            line = child.stdout.readline()
+            if not line and child.poll() is not None:
+                break
+        assert line.startswith("CREATED"), "the child never created its tasks"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    return line.split()[1:]
+
+
+def test_crash_mid_task_loses_nothing_and_charges_once(connected, jobs):
+    connected.task_seconds = 3.0
+    task_ids = run_child_and_kill(connected)
+    assert len(task_ids) == 5
+    assert {connected.task(t)["status"] for t in task_ids} <= {"PENDING", "IN_PROGRESS"}
+
+    resumable, expired = jobs.scan_journal()
+    assert sorted(e["task_id"] for e in resumable) == sorted(task_ids)
+    assert expired == []
+    assert bpy.ops.meshy.resume_jobs() == {'FINISHED'}
+    assert bpy.ops.meshy.wait_jobs(timeout=60) == {'FINISHED'}
+
+    ids = imported_task_ids()
+    assert sorted(ids) == sorted(task_ids), "each lost task imported exactly once"
+    assert connected.tasks_created == 5, "nothing was created (or charged) twice"
+    assert jobs.scan_journal()[0] == []
+    # A second look finds nothing more to do.
+    assert not bpy.ops.meshy.resume_jobs.poll()
+
+
+def test_opening_a_file_saved_with_jobs_running_resumes_them(connected, jobs, tmp_path):
+    connected.task_seconds = 3.0
+    blend = tmp_path / "scene_with_jobs.blend"
+    task_ids = run_child_and_kill(connected, save_to=blend)
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert sorted(j.task_id for j in jobs.engine().active_jobs()) == sorted(task_ids)
+    bpy.ops.meshy.wait_jobs(timeout=60)
+    assert sorted(imported_task_ids()) == sorted(task_ids)
+    assert connected.tasks_created == 5
+
+
+def test_expired_generations_are_listed_not_retried(connected, jobs):
+    connected.task_seconds = 0.3
+    job = preview(jobs, "ancient vase", **{"import": False})
+    assert pump_until(jobs, lambda: not job.active)
+    journal = jobs.engine().journal
+    journal.update(job.id, state="succeeded", expires_at=int((time.time() - 60) * 1000))
+    jobs.engine().forget_finished()
+    requests_before = len(connected.request_log)
+    resumable, expired = jobs.scan_journal()
+    assert resumable == [] and [e["task_id"] for e in expired] == [job.task_id]
+    assert bpy.ops.meshy.dismiss_expired() == {'FINISHED'}
+    assert jobs.scan_journal() == ([], [])
+    assert len(connected.request_log) == requests_before
+
+
+def test_stop_leaves_the_task_running_and_resumable(connected, jobs):
+    connected.task_seconds = 4.0
+    before = len(meshy_threads())
+    job = preview(jobs, "slow tower")
+    assert pump_until(jobs, lambda: job.status == "IN_PROGRESS", timeout=10)
+    assert bpy.ops.meshy.stop_job(job_id=job.id) == {'FINISHED'}
+    assert pump_until(jobs, lambda: job.status == "STOPPED", timeout=3)
+    job.thread.join(2)
+    assert not job.thread.is_alive()
+    assert len(meshy_threads()) == before
+    assert connected.task(job.task_id)["status"] in ("PENDING", "IN_PROGRESS")
+
+    jobs.engine().forget_finished()
+    resumable, _ = jobs.scan_journal()
+    assert [e["task_id"] for e in resumable] == [job.task_id]
+    bpy.ops.meshy.resume_jobs()
+    bpy.ops.meshy.wait_jobs(timeout=30)
+    assert imported_task_ids() == [job.task_id]
+    assert connected.tasks_created == 1
+
+
+def test_delete_removes_the_task_on_meshy(connected, jobs):
+    connected.task_seconds = 4.0
+    before = len(meshy_threads())
+    job = preview(jobs, "doomed chair")
+    assert pump_until(jobs, lambda: bool(job.task_id), timeout=10)
+    assert bpy.ops.meshy.delete_job(job_id=job.id) == {'FINISHED'}
+    jobs.tick(bpy.context)
+    assert job.status == "DELETED"
+    with pytest.raises(KeyError):
+        connected.task(job.task_id)
+    job.thread.join(2)
+    assert len(meshy_threads()) == before
+    assert jobs.scan_journal() == ([], [])
+
+
+@pytest.mark.parametrize("fault", [
+    {"http_500": 3},
+    {"drop_sse": {"count": 2, "after_events": 2}},
+    {"rate_limit": {"count": 3, "retry_after": 1}},
+    {"truncate_downloads": 1},
+    {"delay": {"count": 3, "seconds": 0.5}},
+])
+def test_faults_end_in_results_or_clear_errors(connected, jobs, fault):
+    connected.task_seconds = 0.6
+    connected.faults(**fault)
+    submitted = [preview(jobs, f"sturdy box {i}") for i in range(3)]
+    assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=90), \
+        [(j.status, j.message) for j in submitted]
+    for job in submitted:
+        assert job.status in ("DONE", "FAILED")
+        if job.status == "FAILED":
+            assert job.message and "Traceback" not in job.message
+    assert sum(j.status == "DONE" for j in submitted) >= 2
+    assert connected.tasks_created == 3
+
+
+def test_a_failed_task_shows_its_message_and_doc_link(connected, jobs):
+    connected.task_seconds = 0.3
+    connected.faults(fail_tasks={"code": "image_too_complex"})
+    job = preview(jobs, "a crate full of berries")
+    assert pump_until(jobs, lambda: not job.active)
+    assert job.status == "FAILED"
+    assert "too complex" in job.message
+    assert job.doc_url.endswith("#image-too-complex")
+    row = bpy.context.window_manager.meshy.jobs[0]
+    assert row.status == "FAILED" and row.doc_url == job.doc_url
+
+
+def test_preview_chains_into_refine(connected, jobs):
+    connected.task_seconds = 0.4
+    follow_up = {"kind": "text_to_3d_refine", "id_field": "preview_task_id", "label": "lamp",
+                 "payload": {"mode": "refine", "enable_pbr": True, "target_formats": ["glb"]}}
+    first = jobs.submit(bpy.context, "text_to_3d_preview",
+                        {"mode": "preview", "prompt": "lamp", "target_formats": ["glb"]}, "lamp",
+                        options={"import": False}, follow_up=follow_up)
+    assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=30)
+    refine = [j for j in jobs.engine().jobs.values() if j.kind == "text_to_3d_refine"]
+    assert len(refine) == 1 and refine[0].status == "DONE", refine
+    assert imported_task_ids() and set(imported_task_ids()) == {refine[0].task_id}
+    assert first.status == "DONE"
+
+
+def test_worker_threads_never_touch_bpy(connected, jobs):
+    """Profile every worker thread; any call into bpy's Python or C functions is a failure."""
+    bpy_dir = str(Path(bpy.utils.system_resource('SCRIPTS')).resolve())
+    touches = []
+
+    def profiler(frame, event, arg):
+        if not threading.current_thread().name.startswith("meshy-job"):
+            return
+        if event == "call" and frame.f_code.co_filename.startswith(bpy_dir):
+            touches.append(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+        elif event == "c_call":
+            owner = getattr(arg, "__self__", None)
+            module = getattr(arg, "__module__", "") or type(owner).__module__
+            if module.startswith(("bpy", "_bpy", "mathutils")) or "bpy_struct" in type(owner).__name__:
+                touches.append(f"{module}.{getattr(arg, '__name__', arg)}")
+
+    connected.task_seconds = 0.4
+    threading.setprofile(profiler)
+    try:
+        submitted = [preview(jobs, f"teapot {i}") for i in range(3)]
+        assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=30)
+    finally:
+        threading.setprofile(None)
+    assert [j.status for j in submitted] == ["DONE"] * 3
+    assert touches == []
+
+
+def test_engine_module_never_imports_bpy():
+    package_dir = Path(bpy.utils.user_resource('EXTENSIONS'), "user_default", "meshy_for_blender")
+    for name in ("engine.py", "journal.py", "results.py", "background.py"):
+        source = (package_dir / name).read_text()
+        assert not re.search(r"^\s*(import bpy|from bpy)", source, re.MULTILINE), name
+
+
+def test_journal_holds_no_key_and_no_inline_data(connected, jobs):
+    connected.task_seconds = 0.3
+    job = preview(jobs, "key check")
+    assert pump_until(jobs, lambda: not job.active)
+    text = Path(jobs.engine().journal.path).read_text()
+    assert connected.paid_key not in text
+    entry = json.loads(text)["entries"][job.id]
+    assert entry["task_id"] == job.task_id and entry["state"] == "imported"
