@@ -62,9 +62,9 @@ def needs_online_access(url):
     return not is_loopback_host(urlsplit(url).hostname)
 
 
-def offline_reason(context=None):
-    """Why the network may not be used right now, or "" when it may."""
-    if needs_online_access(base_url(context)) and not bpy.app.online_access:
+def offline_reason(context=None, url=None):
+    """Why the network may not be used right now for `url` (default: the Meshy API), or ""."""
+    if needs_online_access(url or base_url(context)) and not bpy.app.online_access:
         return ("Online access is disabled. Allow it in Preferences > System > Network "
                 "(\"Allow Online Access\"), then try again")
     return ""

@@ -48,10 +48,12 @@ class Deferred:
     thread, just before the create call. `fn` must not touch bpy.
     """
 
-    def __init__(self, description, fn, *args):
+    def __init__(self, description, fn, *args, stand_in=None):
         self.description = description
         self.fn = fn
         self.args = args
+        # A small value of the same kind, for validating a payload before the real one exists.
+        self.stand_in = stand_in
 
     def resolve(self):
         return self.fn(*self.args)
@@ -75,8 +77,11 @@ class Job:
     """Main-thread view of one generation. Workers never see or change this object."""
 
     def __init__(self, kind, payload, label, options=None, follow_up=None, task_id=None,
-                 job_id=None, client=None):
+                 job_id=None, client=None, runner=None):
         self.id = job_id or uuid.uuid4().hex[:12]
+        # Work that is not a Meshy task (e.g. concept images from another service): a callable
+        # (folder, cancel) -> {role: path}, run on the worker instead of create/follow/download.
+        self.runner = runner
         self.kind = kind
         self.payload = payload
         self.label = label
@@ -344,6 +349,7 @@ class _WorkerSpec:
         self.task_id = job.task_id
         self.credits = job.credits
         self.client = job.client
+        self.runner = job.runner
         self.cancel = job.cancel
         self.cache_dir = cache_dir
 
@@ -353,6 +359,9 @@ def _work(spec, journal, choose_files, emit):
     from .api import errors, tasks
 
     job_id, client, cancel = spec.job_id, spec.client, spec.cancel
+    if spec.runner is not None:
+        _run(spec, emit)
+        return
     try:
         task_id = spec.task_id
         if not task_id:
@@ -431,6 +440,21 @@ def _work(spec, journal, choose_files, emit):
         if entry and entry.get("task_id") and entry.get("state") in ("created", "succeeded"):
             # The task exists and may yet succeed: keep it resumable rather than lost.
             journal.update(job_id, state="interrupted", message=_failure(exc)["message"])
+
+
+def _run(spec, emit):
+    """A job that is not a Meshy task: nothing to journal (no task id, no Meshy credits)."""
+    try:
+        files = spec.runner(os.path.join(spec.cache_dir, spec.job_id), spec.cancel)
+    except BaseException as exc:
+        emit(spec.job_id, "settled", {"ok": False})
+        if spec.cancel.is_set():
+            emit(spec.job_id, "stopped", {"message": "Stopped"})
+        else:
+            emit(spec.job_id, "failed", _failure(exc))
+        return
+    emit(spec.job_id, "settled", {"ok": True, "task": {}})
+    emit(spec.job_id, "ready", {"files": files})
 
 
 def _as_int(value):

@@ -275,7 +275,8 @@ def image_value(item, what="image", source=None):
     from .api import media
     if (source or item.source) == 'FILE':
         path = bpy.path.abspath(item.filepath)
-        return Deferred(f"{what} {os.path.basename(path)}", media.image_data_uri, path)
+        return Deferred(f"{what} {os.path.basename(path)}", media.image_data_uri, path,
+                        stand_in=PLACEHOLDER_IMAGE)
     return datablock_value(item.image, what)
 
 
@@ -285,13 +286,16 @@ def datablock_value(image, what="image"):
         # A render's pixels are not readable from Python; saving it is the supported way out.
         path = os.path.join(tempfile.mkdtemp(prefix="meshy-render-"), "render.png")
         image.save_render(path)
-        return Deferred(f"{what} {image.name}", media.image_data_uri, path)
+        return Deferred(f"{what} {image.name}", media.image_data_uri, path,
+                        stand_in=PLACEHOLDER_IMAGE)
     if image.packed_file is not None:
         data = bytes(image.packed_file.data)
-        return Deferred(f"{what} {image.name}", media.image_data_uri, data)
+        return Deferred(f"{what} {image.name}", media.image_data_uri, data,
+                        stand_in=PLACEHOLDER_IMAGE)
     path = bpy.path.abspath(image.filepath) if image.filepath else ""
     if path and os.path.isfile(path) and not image.is_dirty:
-        return Deferred(f"{what} {image.name}", media.image_data_uri, path)
+        return Deferred(f"{what} {image.name}", media.image_data_uri, path,
+                        stand_in=PLACEHOLDER_IMAGE)
     width, height = image.size
     channels = image.channels
     if width == 0 or height == 0:
@@ -303,4 +307,5 @@ def datablock_value(image, what="image"):
     buffer = {"width": width, "height": height, "channels": channels, "pixels": pixels,
               # Float images hold linear values; byte images hold their file's (sRGB) values.
               "linear": bool(image.is_float)}
-    return Deferred(f"{what} {image.name}", media.image_data_uri, buffer)
+    return Deferred(f"{what} {image.name}", media.image_data_uri, buffer,
+                    stand_in=PLACEHOLDER_IMAGE)

@@ -10,6 +10,11 @@ from bpy.props import (
     BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty,
 )
 
+from .settings_common import (  # noqa: F401  (SUPPORTED_IMAGE_EXTENSIONS is re-exported)
+    AI_MODELS_3D, IMAGE_SOURCES, SUPPORTED_IMAGE_EXTENSIONS, MESHY_PG_image_input,
+)
+from .tool_settings import MESHY_PG_tools
+
 PROMPT_LIMIT = 600
 
 MODES = (
@@ -19,12 +24,6 @@ MODES = (
      'IMAGE_REFERENCE', 2),
     ('TEXT_TO_IMAGE', "Text to Image", "Generate a concept image from a description", 'IMAGE', 3),
     ('IMAGE_TO_IMAGE', "Image to Image", "Transform pictures with a prompt", 'IMAGE_RGB', 4),
-)
-
-AI_MODELS_3D = (
-    ('latest', "Latest (Meshy 6)", "The newest model"),
-    ('meshy-6', "Meshy 6", "Best quality; PBR includes an emission map"),
-    ('meshy-5', "Meshy 5", "The previous generation (cheaper)"),
 )
 
 IMAGE_MODELS = (
@@ -47,23 +46,6 @@ POSES = (
     ('a-pose', "A-Pose", "Arms angled down: good for rigging"),
     ('t-pose', "T-Pose", "Arms straight out: good for rigging"),
 )
-
-IMAGE_SOURCES = (
-    ('FILE', "File", "An image file on disk"),
-    ('DATABLOCK', "Blender Image", "An image in this .blend (a render, or one open in the Image Editor)"),
-    ('TASK', "Meshy Image Task", "The result of a finished Text to Image / Image to Image task"),
-)
-
-SUPPORTED_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tga", ".bmp", ".tif", ".tiff",
-                              ".exr", ".gif")
-
-
-class MESHY_PG_image_input(bpy.types.PropertyGroup):
-    """One input picture: a file or a Blender image."""
-    source: EnumProperty(name="Source", items=IMAGE_SOURCES[:2], default='FILE')
-    filepath: StringProperty(name="File", subtype='FILE_PATH')
-    image: PointerProperty(name="Image", type=bpy.types.Image)
-
 
 class MESHY_PG_generate(bpy.types.PropertyGroup):
     mode: EnumProperty(name="Mode", items=MODES, default='TEXT_TO_3D')
@@ -162,5 +144,8 @@ class MESHY_PG_generate(bpy.types.PropertyGroup):
     references: CollectionProperty(type=MESHY_PG_image_input, name="Reference Images")
     active_reference: IntProperty()
 
+    # --- working on the selected object (retexture, remesh, rig, ...) ---
+    tools: PointerProperty(type=MESHY_PG_tools)
 
-settings_classes = (MESHY_PG_image_input, MESHY_PG_generate)
+
+settings_classes = (MESHY_PG_image_input, MESHY_PG_tools, MESHY_PG_generate)

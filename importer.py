@@ -65,17 +65,9 @@ def import_model_file(context, path):
     return [o for o in bpy.data.objects if o not in before]
 
 
-def import_model(context, job_files, *, task_id, kind, label, expires_at=0, hd_base_color=False,
-                 location=None, replace=None):
-    """Import a model result and wire its material. Returns the created objects.
-
-    job_files maps roles ("model", "base_color", "normal", ...) to downloaded paths.
-    `replace`, when given, is an object whose place the result takes (it is hidden, not deleted).
-    """
-    model = job_files.get("model")
-    if not model or not os.path.isfile(model):
-        raise ImportFailed("The result has no model file to import")
-
+def import_into_collection(context, path):
+    """Import a file straight into the Meshy collection; returns the new objects, deselected
+    from everything else."""
     collection = meshy_collection(context)
     view_layer = context.view_layer
     previous_active = view_layer.active_layer_collection
@@ -85,19 +77,34 @@ def import_model(context, job_files, *, task_id, kind, label, expires_at=0, hd_b
     for obj in context.selected_objects:
         obj.select_set(False)
     try:
-        new_objects = import_model_file(context, model)
+        new_objects = import_model_file(context, path)
     finally:
         view_layer.active_layer_collection = previous_active
-
     if not new_objects:
-        raise ImportFailed(f"{os.path.basename(model)} contained no objects")
+        raise ImportFailed(f"{os.path.basename(path)} contained no objects")
     for obj in new_objects:
         if collection not in obj.users_collection:
             for other in list(obj.users_collection):
                 other.objects.unlink(obj)
             collection.objects.link(obj)
+    return new_objects
 
-    textures = {role: path for role, path in job_files.items() if role in TEXTURE_ROLES}
+
+def import_model(context, job_files, *, task_id, kind, label, expires_at=0, hd_base_color=False,
+                 location=None, replace=None, placement="cursor", role="model"):
+    """Import a model result and wire its material. Returns the created objects.
+
+    job_files maps roles ("model", "base_color", "normal", ...) to downloaded paths.
+    placement: "cursor" (new generations), "world" (the result of an uploaded mesh: its geometry
+    is already where the source was), or "source" (the result of a Meshy task id: it gets the
+    source object's transform). `replace`, when given, is hidden (never deleted).
+    """
+    model = job_files.get(role)
+    if not model or not os.path.isfile(model):
+        raise ImportFailed("The result has no model file to import")
+    new_objects = import_into_collection(context, model)
+
+    textures = {r: path for r, path in job_files.items() if r in TEXTURE_ROLES}
     for material in _materials_of(new_objects):
         wire_pbr(material, textures, hd_base_color=hd_base_color)
 
@@ -106,20 +113,193 @@ def import_model(context, job_files, *, task_id, kind, label, expires_at=0, hd_b
     main.name = object_name(label)
     for obj in new_objects:
         tag(obj, task_id, kind, label, expires_at)
-    if replace is not None:
+        record_geometry(obj)
+    if placement == "source" and replace is not None:
         for root in roots:
             root.matrix_world = replace.matrix_world @ root.matrix_world
-        replace.hide_set(True)
-        replace.hide_render = True
-    else:
+    elif placement == "cursor":
         offset = location if location is not None else context.scene.cursor.location
         for root in roots:
             root.location = root.location + offset
+    if replace is not None:
+        replace.hide_set(True)
+        replace.hide_render = True
 
+    if job_files.get("thumbnail"):
+        set_preview(main, job_files["thumbnail"])
     for obj in new_objects:
         obj.select_set(True)
-    view_layer.objects.active = main
+    context.view_layer.objects.active = main
     return new_objects
+
+
+def record_geometry(obj):
+    """Remember the shape a Meshy result arrived with, so later edits are noticed."""
+    if obj.type == 'MESH':
+        obj["meshy_vertex_count"] = len(obj.data.vertices)
+        obj["meshy_face_count"] = len(obj.data.polygons)
+
+
+def remove_objects(objects):
+    """Delete imported helper objects and the data only they used."""
+    datas = [o.data for o in objects if o.data is not None]
+    materials = {m for o in objects for m in _materials_of([o])}
+    for obj in objects:
+        bpy.data.objects.remove(obj, do_unlink=True)
+    for data in datas:
+        if data.users == 0:
+            if isinstance(data, bpy.types.Mesh):
+                bpy.data.meshes.remove(data)
+            elif isinstance(data, bpy.types.Armature):
+                bpy.data.armatures.remove(data)
+    for material in materials:
+        if material.users == 0:
+            bpy.data.materials.remove(material)
+
+
+# --- material replacement (retexture that kept the object's own UVs) -----------------------------
+
+def apply_materials(context, job_files, target, *, task_id, kind, label, expires_at=0,
+                    hd_base_color=False):
+    """Give `target` the result's material(s), keeping its own mesh. Returns [target]."""
+    model = job_files.get("model")
+    if not model or not os.path.isfile(model):
+        raise ImportFailed("The result has no model file to take the material from")
+    helpers = import_into_collection(context, model)
+    try:
+        materials = _materials_of(helpers)
+        if not materials:
+            raise ImportFailed("The retextured model came without a material")
+        textures = {r: path for r, path in job_files.items() if r in TEXTURE_ROLES}
+        for material in materials:
+            wire_pbr(material, textures, hd_base_color=hd_base_color)
+            material.name = f"{object_name(label)} material"
+        slots = target.material_slots
+        if len(slots) == 0:
+            target.data.materials.append(materials[0])
+        for index, slot in enumerate(slots):
+            slot.material = materials[min(index, len(materials) - 1)]
+    finally:
+        remove_objects(helpers)
+    tag(target, task_id, kind, label, expires_at)
+    record_geometry(target)
+    target.hide_set(False)
+    target.select_set(True)
+    context.view_layer.objects.active = target
+    return [target]
+
+
+# --- rigs and animations ---------------------------------------------------------------------------
+
+def _armature_of(objects):
+    return next((o for o in objects if o.type == 'ARMATURE'), None)
+
+
+def _imported_actions(objects, before):
+    """Actions the importer just made for these objects (active action or NLA strips)."""
+    actions = []
+    for obj in objects:
+        data = obj.animation_data
+        if data is None:
+            continue
+        if data.action is not None and data.action not in before:
+            actions.append(data.action)
+        for track in data.nla_tracks:
+            for strip in track.strips:
+                if strip.action is not None and strip.action not in before \
+                        and strip.action not in actions:
+                    actions.append(strip.action)
+    return actions
+
+
+def add_action(armature, action, name):
+    """Put an action on the armature as its own NLA track called `name`."""
+    action.use_fake_user = True  # an action only referenced by a muted strip must survive saving
+    data = armature.animation_data or armature.animation_data_create()
+    track = data.nla_tracks.new()
+    track.name = name
+    start = int(action.frame_range[0])
+    strip = track.strips.new(name, start, action)
+    # Blender 4.4+ actions have slots; the imported clip has one for an armature object.
+    if hasattr(strip, "action_slot") and strip.action_slot is None and len(action.slots):
+        strip.action_slot = action.slots[0]
+    data.action = None  # the newest track (on top) plays; nothing doubles it
+    return strip
+
+
+def clip_action(context, path):
+    """Import an animation file just for its action; the clip's own objects are removed."""
+    before_actions = set(bpy.data.actions)
+    helpers = import_into_collection(context, path)
+    try:
+        actions = _imported_actions(helpers, before_actions)
+        if not actions:
+            actions = [a for a in bpy.data.actions if a not in before_actions]
+        if not actions:
+            raise ImportFailed(f"The animation file {os.path.basename(path)} has no animation")
+        for extra in actions[1:]:
+            bpy.data.actions.remove(extra)
+        # Keep the action alive while its objects go.
+        actions[0].use_fake_user = True
+        return actions[0]
+    finally:
+        remove_objects(helpers)
+
+
+def import_rig(context, job_files, *, task_id, label, expires_at=0, replace=None,
+               placement="cursor"):
+    """Rigging result: the skinned character, plus walking and running as actions on its rig."""
+    objects = import_model(context, job_files, task_id=task_id, kind="rigging", label=label,
+                           expires_at=expires_at, replace=replace, placement=placement,
+                           role="rigged_character")
+    armature = _armature_of(objects)
+    if armature is None:
+        raise ImportFailed("The rigged character came without an armature")
+    for role, name in (("walking", "Walking"), ("running", "Running")):
+        path = job_files.get(role)
+        if path:
+            action = clip_action(context, path)
+            action.name = f"{object_name(label)} {name}"
+            add_action(armature, action, name)
+    armature.select_set(True)
+    context.view_layer.objects.active = armature
+    return objects
+
+
+def import_animation(context, job, armature):
+    """Animation result: one more action (and NLA track) on the existing rig."""
+    path = job.files.get("processed_animation_fps") or job.files.get("animation")
+    if not path:
+        raise ImportFailed("The animation result has no animation file")
+    name = job.options.get("action_name") or job.label
+    action = clip_action(context, path)
+    action.name = name
+    add_action(armature, action, name)
+    action["meshy_task_id"] = job.task_id
+    armature.select_set(True)
+    context.view_layer.objects.active = armature
+    return [armature]
+
+
+def set_preview(id_block, path):
+    """Use a result's thumbnail as the ID's preview (Outliner, asset browser, search)."""
+    import array
+    try:
+        image = bpy.data.images.load(path, check_existing=False)
+    except RuntimeError:
+        return False  # a thumbnail is a nicety: never fail an import over it
+    try:
+        width, height = image.size
+        if not width or not height or image.channels != 4:
+            return False
+        pixels = array.array("f", bytes(4 * width * height * 4))
+        image.pixels.foreach_get(pixels)
+        preview = id_block.preview_ensure()
+        preview.image_size = (width, height)
+        preview.image_pixels_float.foreach_set(pixels)
+        return True
+    finally:
+        bpy.data.images.remove(image)
 
 
 def load_image(path, name, pack=True):
@@ -230,26 +410,82 @@ def _find_layer_collection(layer_collection, collection):
 # Kinds whose result is added to an existing object (an action on an armature), so one task may
 # legitimately be imported onto several objects.
 APPEND_KINDS = frozenset({"animation"})
-IMAGE_KINDS = frozenset({"text_to_image", "image_to_image"})
+IMAGE_KINDS = frozenset({"text_to_image", "image_to_image", "concept_image"})
 
 
 def import_result(context, job):
     """Bring a finished job's files into the current file; returns the names of what was made."""
     options = job.options
+    source = bpy.data.objects.get(options.get("source_object", "")) \
+        if options.get("source_object") else None
+    if options.get("source_object") and source is None and job.kind in NEEDS_SOURCE:
+        raise ImportFailed(f"The object '{options['source_object']}' is gone from this file")
     if job.kind in IMAGE_KINDS:
-        images = [load_image(path, f"{object_name(job.label)} {index}")
-                  for index, (role, path) in enumerate(sorted(job.files.items()), start=1)
-                  if role.startswith("image")]
-        if not images:
-            raise ImportFailed("The image task returned no images")
-        for image in images:
-            image["meshy_task_id"] = job.task_id
-            image["meshy_kind"] = job.kind
-        return [image.name for image in images]
-    replace = bpy.data.objects.get(options.get("replace_object", "")) if options.get(
-        "replace_object") else None
+        return _import_images(job)
+    if job.kind == "analyze_printability":
+        return _store_printability(job, source)
+    if job.kind == "multi_color_print":
+        return _save_file(job, "model", options.get("save_to", ""))
+    if job.kind == "animation":
+        armature = bpy.data.objects.get(options.get("target_armature", ""))
+        if armature is None or armature.type != 'ARMATURE':
+            raise ImportFailed("The rigged character this animation is for is not in this file")
+        return [o.name for o in import_animation(context, job, armature)]
+    common = dict(task_id=job.task_id, label=job.label, expires_at=job.expires_at)
+    placement = options.get("placement", "cursor")
+    replace = source if placement in ("world", "source") else None
+    if job.kind == "rigging":
+        return [o.name for o in import_rig(context, job.files, replace=replace,
+                                           placement=placement, **common)]
+    if job.kind == "retexture" and options.get("apply_material") and source is not None:
+        return [o.name for o in apply_materials(
+            context, job.files, source, kind=job.kind,
+            hd_base_color=bool(options.get("hd_texture")), **common)]
     objects = import_model(
-        context, job.files, task_id=job.task_id, kind=job.kind, label=job.label,
-        expires_at=job.expires_at, hd_base_color=bool(options.get("hd_texture")),
-        replace=replace)
+        context, job.files, kind=job.kind, hd_base_color=bool(options.get("hd_texture")),
+        replace=replace, placement=placement, **common)
     return [obj.name for obj in objects]
+
+
+# Kinds whose result belongs to the object they were made from.
+NEEDS_SOURCE = frozenset({"analyze_printability"})
+
+
+def _import_images(job):
+    images = [load_image(path, f"{object_name(job.label)} {index}")
+              for index, (role, path) in enumerate(sorted(job.files.items()), start=1)
+              if role.startswith("image")]
+    if not images:
+        raise ImportFailed("The image task returned no images")
+    for image in images:
+        image["meshy_task_id"] = job.task_id
+        image["meshy_kind"] = job.kind
+    return [image.name for image in images]
+
+
+def _store_printability(job, source):
+    """Keep the printability report on the object it describes (the panel shows it)."""
+    import json
+    report = job.task.get("printability")
+    if not isinstance(report, dict):
+        raise ImportFailed("Meshy returned no printability report")
+    if source is None:
+        return []
+    source["meshy_printability"] = json.dumps(report)
+    return [source.name]
+
+
+def _save_file(job, role, destination):
+    """Copy a result file (e.g. a 3MF for printing) to where the artist asked for it."""
+    import shutil
+    path = job.files.get(role)
+    if not path:
+        raise ImportFailed("The result has no file to save")
+    if destination:
+        destination = bpy.path.abspath(destination)
+        if os.path.isdir(destination):
+            destination = os.path.join(destination, os.path.basename(path))
+        os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
+        shutil.copyfile(path, destination)
+        job.message = f"Saved {os.path.basename(destination)}"
+    return []

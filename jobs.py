@@ -41,14 +41,20 @@ def user_folder(name):
 
 # --- submitting ---------------------------------------------------------------------------------
 
-def submit(context, kind, payload, label, options=None, follow_up=None):
-    """Queue a generation. Raises connection.ConnectionSetupError when it cannot be sent."""
-    client = connection.make_client(context)
+def submit(context, kind, payload, label, options=None, follow_up=None, runner=None,
+           task_id=""):
+    """Queue a generation. Raises connection.ConnectionSetupError when it cannot be sent.
+
+    With `task_id`, the job follows (and imports) that existing task instead of creating one.
+    With `runner`, the job is not a Meshy task but that callable (see engine.Job.runner).
+    """
+    client = connection.make_client(context) if runner is None else None
     prefs = connection.preferences(context)
     options = dict(options or {})
     options.setdefault("model_format", prefs.model_format)
     options.setdefault("blend_file", bpy.data.filepath)
-    job = Job(kind, payload, label, options=options, follow_up=follow_up, client=client)
+    job = Job(kind, payload, label, options=options, follow_up=follow_up, client=client,
+              runner=runner, task_id=task_id)
     _engine.max_in_flight = prefs.max_in_flight
     _engine.submit(job)
     tick(context)
@@ -59,10 +65,10 @@ def submit(context, kind, payload, label, options=None, follow_up=None):
 def retry(context, job_id):
     """Run a failed or stopped job again: follow the same task when it may still be alive."""
     old = _engine.jobs[job_id]
-    client = connection.make_client(context)
+    client = connection.make_client(context) if old.runner is None else None
     reuse_task = old.task_id and (old.status == "STOPPED" or old.retryable and not old.error_code)
     job = Job(old.kind, old.payload, old.label, options=old.options, follow_up=old.follow_up,
-              task_id=old.task_id if reuse_task else "", client=client)
+              task_id=old.task_id if reuse_task else "", client=client, runner=old.runner)
     del _engine.jobs[job_id]
     _engine.submit(job)
     tick(context)

@@ -31,8 +31,30 @@ class MESHY_PG_job(bpy.types.PropertyGroup):
     result_path: StringProperty(subtype='FILE_PATH')
 
 
+class MESHY_PG_animation(bpy.types.PropertyGroup):
+    """One entry of Meshy's animation library (name comes from PropertyGroup.name)."""
+    action_id: IntProperty()
+    category: StringProperty()
+
+
+class MESHY_PG_history_item(bpy.types.PropertyGroup):
+    """One past task from a list endpoint."""
+    task_id: StringProperty()
+    kind: StringProperty()
+    status: StringProperty()
+    label: StringProperty()
+    created_at: FloatProperty()
+    expires_at: FloatProperty()
+    thumbnail: StringProperty(subtype='FILE_PATH')
+
+
 class MESHY_PG_window(bpy.types.PropertyGroup):
     jobs: CollectionProperty(type=MESHY_PG_job)
+    animations: CollectionProperty(type=MESHY_PG_animation)
+    active_animation: IntProperty()
+    history: CollectionProperty(type=MESHY_PG_history_item)
+    active_history: IntProperty()
+    history_message: StringProperty()
     active_job: IntProperty()
     balance: IntProperty(description="Credits left, as last fetched")
     balance_known: BoolProperty()
@@ -42,6 +64,8 @@ class MESHY_PG_window(bpy.types.PropertyGroup):
 classes = (
     *settings_classes,
     MESHY_PG_job,
+    MESHY_PG_animation,
+    MESHY_PG_history_item,
     MESHY_PG_window,
 )
 

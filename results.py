@@ -30,9 +30,16 @@ def choose_files(kind, task, options):
         return order.index(result.fmt) if result.fmt in order else len(order)
 
     best = {}
+    extra = []
     for result in found:
         if result.role in SKIPPED_ROLES or (wanted and result.role not in wanted):
             continue
         if result.role not in best or rank(result) < rank(best[result.role]):
+            if result.role in best and options.get("all_formats"):
+                extra.append(best[result.role])
             best[result.role] = result
-    return list(best.values())
+        elif options.get("all_formats"):
+            extra.append(result)
+    # Convert: every requested format is kept, each under "<role>_<format>".
+    extra = [tasks.ResultFile(f"{r.role}_{r.fmt}", r.url, r.fmt) for r in extra]
+    return list(best.values()) + extra

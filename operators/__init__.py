@@ -3,11 +3,13 @@
 
 import bpy
 
-from . import account, generate, jobs
+from . import account, generate, jobs, library, scene
 
 classes = (
     *account.classes,
     *generate.classes,
+    *scene.classes,
+    *library.classes,
     *jobs.classes,
 )
 

@@ -51,7 +51,9 @@ class MESHY_OT_generate(bpy.types.Operator):
     def poll(cls, context):
         if jobs.engine() is None or context.scene is None:
             return False
-        reason = network_problem(context) or generation.problem(context)
+        settings = context.scene.meshy
+        concept = settings.mode == 'TEXT_TO_IMAGE' and settings.use_openai_images
+        reason = ("" if concept else network_problem(context)) or generation.problem(context)
         if reason:
             cls.poll_message_set(reason)
             return False
@@ -66,6 +68,8 @@ class MESHY_OT_generate(bpy.types.Operator):
                 self.report({'ERROR'}, reason)
                 return {'CANCELLED'}
         from ..api.errors import MeshyError
+        if settings.mode == 'TEXT_TO_IMAGE' and settings.use_openai_images:
+            return self.concept_image(context, settings)
         try:
             request = generation.build(context)
             from ..api import tasks
@@ -78,14 +82,33 @@ class MESHY_OT_generate(bpy.types.Operator):
         return send(self, context, request)
 
 
+    def concept_image(self, context, settings):
+        from ..concept_images import ConceptImages
+        prefs = connection.preferences(context)
+        url = prefs.image_base_url.strip().rstrip("/")
+        problem = connection.base_url_problem(url) or connection.offline_reason(context, url)
+        if not url or problem:
+            self.report({'ERROR'}, problem or "Set the image endpoint in the add-on preferences")
+            return {'CANCELLED'}
+        runner = ConceptImages(url, prefs.image_api_key.strip(), prefs.image_model.strip(),
+                               settings.prompt.strip())
+        try:
+            job = jobs.submit(context, "concept_image", {}, generation.label_for(
+                settings.prompt, "Concept image"), runner=runner)
+        except connection.ConnectionSetupError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        self.report({'INFO'}, f"Sent to {prefs.image_model}: {job.label}")
+        return {'FINISHED'}
+
+
 def _without_deferred(payload):
-    """The payload with deferred images replaced by a stand-in PNG data URI for validation."""
+    """The payload with deferred inputs replaced by their small stand-ins, for validation."""
     from ..engine import Deferred
-    stand_in = generation.PLACEHOLDER_IMAGE
 
     def swap(value):
         if isinstance(value, Deferred):
-            return stand_in
+            return value.stand_in
         if isinstance(value, list):
             return [swap(v) for v in value]
         if isinstance(value, dict):
