@@ -1,0 +1,248 @@
+"""Every panel, list and menu draws without error in each state the artist can meet.
+
+Background Blender has no window to draw into, so the draw code runs against a recording layout:
+real context and data, and every property, operator and list it names is checked to exist (a
+misspelt property name fails here as it would fail in the sidebar).
+"""
+
+import importlib
+import time
+from types import SimpleNamespace
+
+import bpy
+import pytest
+
+from tests.blender.harness import MODULE
+
+
+class RecordingLayout:
+    """Stands in for bpy.types.UILayout; records what would be drawn and checks every name."""
+
+    def __init__(self, log=None):
+        self.log = [] if log is None else log
+        self.enabled = True
+        self.alert = False
+        self.active = True
+        self.scale_y = 1.0
+        self.scale_x = 1.0
+        self.use_property_split = False
+
+    def _child(self):
+        return RecordingLayout(self.log)
+
+    row = column = box = split = grid_flow = column_flow = \
+        lambda self, *args, **kwargs: self._child()
+
+    def separator(self, *args, **kwargs):
+        pass
+
+    def label(self, text="", icon='NONE', icon_value=0, **kwargs):
+        assert isinstance(text, str)
+        if icon != 'NONE':
+            assert icon in bpy.types.UILayout.bl_rna.functions["label"].parameters["icon"] \
+                .enum_items.keys(), icon
+        self.log.append(("label", text))
+
+    def prop(self, data, name, **kwargs):
+        assert name in data.bl_rna.properties.keys(), f"{type(data).__name__} has no {name}"
+        self.log.append(("prop", name))
+
+    def operator(self, idname, **kwargs):
+        module, name = idname.split(".")
+        op = getattr(getattr(bpy.ops, module), name)
+        rna = op.get_rna_type()
+        self.log.append(("operator", idname, kwargs.get("text")))
+        return OperatorProps(rna)
+
+    def progress(self, factor=0.0, type='BAR', text=""):
+        assert 0.0 <= factor <= 1.0
+        self.log.append(("progress", text))
+
+    def template_list(self, list_type, list_id, data, propname, active_data, active_propname,
+                      **kwargs):
+        assert propname in data.bl_rna.properties.keys()
+        assert active_propname in active_data.bl_rna.properties.keys()
+        ui_list = getattr(bpy.types, list_type)
+        fake = SimpleNamespace(list_id=list_id, filter_name="", bitflag_filter_item=1 << 30,
+                               use_filter_show=False)
+        items = getattr(data, propname)
+        if "filter_items" in ui_list.__dict__:
+            flags, _order = ui_list.filter_items(fake, bpy.context, data, propname)
+            assert len(flags) == len(items)
+        for index, item in enumerate(items):
+            ui_list.draw_item(fake, bpy.context, self._child(), data, item, 0, active_data,
+                              active_propname, index)
+        self.log.append(("list", list_type, len(items)))
+
+    def template_ID(self, data, name, **kwargs):
+        assert name in data.bl_rna.properties.keys()
+
+    def template_icon(self, icon_value=0, scale=1.0):
+        self.log.append(("icon", icon_value))
+
+    def texts(self):
+        return [entry[1] for entry in self.log if entry[0] == "label"]
+
+
+class OperatorProps:
+    def __init__(self, rna):
+        object.__setattr__(self, "_rna", rna)
+
+    def __setattr__(self, name, value):
+        assert name in self._rna.properties.keys(), f"{self._rna.identifier} has no {name}"
+
+
+class DrawSelf:
+    """What a draw method gets as `self`: the recording layout, plus the class's own helpers
+    (and, for preferences, the real preference values)."""
+
+    def __init__(self, layout, cls, data=None):
+        self.layout = layout
+        self._cls = cls
+        self._data = data
+
+    def __getattr__(self, name):
+        if self._data is not None and name in self._data.bl_rna.properties.keys():
+            return getattr(self._data, name)
+        attr = getattr(self._cls, name)
+        return attr.__get__(self) if callable(attr) else attr
+
+
+PANELS = ("MESHY_PT_account", "MESHY_PT_generate", "MESHY_PT_generate_advanced",
+          "MESHY_PT_selected", "MESHY_PT_retexture", "MESHY_PT_reshape", "MESHY_PT_rig",
+          "MESHY_PT_print", "MESHY_PT_jobs", "MESHY_PT_history")
+
+
+def draw_all(context=None):
+    """Draw every sidebar panel (honouring poll) and the menus; returns the shared log."""
+    context = context or bpy.context
+    log = []
+    for name in PANELS:
+        panel = getattr(bpy.types, name)
+        if hasattr(panel, "poll") and not panel.poll(context):
+            continue
+        layout = RecordingLayout(log)
+        panel.draw(DrawSelf(layout, panel), context)
+    scene_panels = importlib.import_module(MODULE + ".panels.scene")
+    scene_panels.draw_context_menu(SimpleNamespace(layout=RecordingLayout(log)), context)
+    jobs = importlib.import_module(MODULE + ".jobs")
+    jobs.draw_status_bar(SimpleNamespace(layout=RecordingLayout(log)), context)
+    return log
+
+
+def labels(log):
+    return " | ".join(entry[1] for entry in log if entry[0] == "label")
+
+
+def test_every_panel_is_drawn_by_this_test():
+    drawn = set(PANELS) | {"MESHY_PT_image_editor"}
+    registered = {name for name in dir(bpy.types) if name.startswith("MESHY_PT_")}
+    assert registered == drawn
+
+
+def test_panels_with_no_key(prefs):
+    log = draw_all()
+    assert "No API key set" in labels(log)
+    assert ("operator", "meshy.open_preferences", "Add API Key") in log
+
+
+def test_panels_with_online_access_disabled(prefs):
+    prefs.api_key = "msy_dummy_api_key_for_test_mode_12345678"
+    prefs.base_url = "https://api.meshy.ai"
+    log = draw_all()
+    assert "Online access is disabled" in labels(log)
+
+
+@pytest.mark.parametrize("mode", ['TEXT_TO_3D', 'IMAGE_TO_3D', 'MULTI_IMAGE_TO_3D',
+                                  'TEXT_TO_IMAGE', 'IMAGE_TO_IMAGE'])
+def test_generate_panel_in_every_mode_shows_the_price_or_the_reason(connected, mode):
+    s = bpy.context.scene.meshy
+    s.mode = mode
+    s.prompt = "a copper kettle"
+    log = draw_all()
+    buttons = [e for e in log if e[0] == "operator" and e[1] == "meshy.generate"]
+    assert len(buttons) == 1
+    text = buttons[0][2]
+    if mode in ('TEXT_TO_3D', 'TEXT_TO_IMAGE'):
+        assert "credits" in text, text
+    else:
+        assert "Choose" in labels(log) or "Add 1" in labels(log)
+
+
+def test_panels_while_jobs_run_and_after_one_failed(connected):
+    jobs = importlib.import_module(MODULE + ".jobs")
+    connected.faults(fail_tasks={"code": "image_too_complex"})
+    connected.task_seconds = 0.2
+    failed = jobs.submit(bpy.context, "text_to_3d_preview",
+                         {"mode": "preview", "prompt": "a crate of berries",
+                          "target_formats": ["glb"]}, "a crate of berries")
+    deadline = time.monotonic() + 20
+    while failed.status != "FAILED" and time.monotonic() < deadline:
+        jobs.tick(bpy.context)
+        jobs.engine().wait_for_event(0.05)
+    connected.task_seconds = 5.0
+    running = jobs.submit(bpy.context, "text_to_3d_preview",
+                          {"mode": "preview", "prompt": "slow", "target_formats": ["glb"]}, "slow")
+    assert running.active and failed.status == "FAILED"
+    view = bpy.context.window_manager.meshy
+    for index in range(len(view.jobs)):
+        view.active_job = index
+        log = draw_all()
+        assert ("list", "MESHY_UL_jobs", 2) in log
+        assert any(e[0] == "progress" and e[1].startswith("Meshy: 1 job") for e in log)
+        if view.jobs[index].status == "FAILED":
+            # The message is wrapped over several labels.
+            words = " ".join(e[1] for e in log if e[0] == "label")
+            assert "too complex" in words
+            assert ("operator", "wm.url_open", "What this error means") in log
+    jobs.engine().stop(running.id)
+
+
+def test_selected_object_panels_with_reports_history_and_animations(connected):
+    bpy.ops.mesh.primitive_monkey_add()
+    obj = bpy.context.active_object
+    obj["meshy_task_id"] = "0190-abc"
+    obj["meshy_kind"] = "text_to_3d_refine"
+    obj["meshy_expires_at"] = time.time() + 3600 * 10
+    obj["meshy_printability"] = ('{"status": "warning", "metrics": {"is_watertight": true, '
+                                 '"holes": 2, "volume": 1.25}}')
+    view = bpy.context.window_manager.meshy
+    item = view.history.add()
+    item.task_id, item.kind, item.status, item.label = "0190-h", "text_to_3d_preview", \
+        "SUCCEEDED", "old kettle"
+    anim = view.animations.add()
+    anim.name, anim.category, anim.action_id = "Walking", "Locomotion", 1
+    log = draw_all()
+    text = labels(log)
+    assert "Made by Meshy" in text and "Printability: warning" in text and "Holes: 2" in text
+    assert ("list", "MESHY_UL_history", 1) in log
+    assert ("operator", "meshy.refine_preview", "Texture") in log
+    assert ("operator", "meshy.retexture", "Retexture with Meshy") in log
+
+
+def test_image_editor_panel(connected):
+    image = bpy.data.images.new("concept", 8, 8)
+    context = SimpleNamespace(space_data=SimpleNamespace(type='IMAGE_EDITOR', image=image),
+                              scene=bpy.context.scene, window_manager=bpy.context.window_manager)
+    layout = RecordingLayout()
+    bpy.types.MESHY_PT_image_editor.draw(DrawSelf(layout, bpy.types.MESHY_PT_image_editor), context)
+    assert ("operator", "meshy.image_to_3d_from_editor", "Image to 3D") in layout.log
+    context.space_data.image = None
+    layout = RecordingLayout()
+    bpy.types.MESHY_PT_image_editor.draw(DrawSelf(layout, bpy.types.MESHY_PT_image_editor), context)
+    assert layout.texts() == ["Open an image to send it to Meshy"]
+
+
+def test_preferences_draw_in_every_key_state(prefs, monkeypatch):
+    for key, env in (("", None), ("msy_dummy_api_key_for_test_mode_12345678", None),
+                     ("msy_personal_key", None), ("", "msy_from_environment")):
+        prefs.api_key = key
+        if env:
+            monkeypatch.setenv("MESHY_API_KEY", env)
+        layout = RecordingLayout()
+        type(prefs).draw(DrawSelf(layout, type(prefs), prefs), bpy.context)
+        assert layout.texts()
+    prefs.base_url = "http://example.com"
+    layout = RecordingLayout()
+    type(prefs).draw(DrawSelf(layout, type(prefs), prefs), bpy.context)
+    assert any("Plain http" in t for t in layout.texts())
