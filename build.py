@@ -177,7 +177,7 @@ def test(args):
     tally = Tally()
     extra = args.pytest_args
     if args.suite in ("all", "api"):
-        pytest(api_python(), "api", ["tests/emulator_tests", "tests/api"], extra, tally)
+        pytest(api_python(), "api", ["tests/emulator_tests", "tests/api_tests"], extra, tally)
     versions = {"all": ["5.0", "4.2"], "5.0": ["5.0"], "4.2": ["4.2"]}.get(args.blender, [])
     if args.suite in ("all", "blender"):
         for version in versions:

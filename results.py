@@ -6,8 +6,6 @@ api.tasks knows where each family keeps its files (roles such as "model", "base_
 artist chose in the preferences and what Blender imports best.
 """
 
-from .api import tasks
-
 # Roles that are never needed to build the scene result.
 SKIPPED_ROLES = ("alpha_thumbnail", "thumbnail_front", "thumbnail_right", "thumbnail_back",
                  "thumbnail_left", "pre_remeshed")
@@ -17,6 +15,7 @@ FORMAT_ORDER = ("glb", "fbx", "obj", "png", "jpg", "3mf", "stl", "usdz", "zip", 
 
 def choose_files(kind, task, options):
     """ResultFiles to download for this job, one per role."""
+    from .api import tasks
     found = tasks.result_files(kind, task)
     if options.get("import") is False:
         # The result is not imported (e.g. a preview that goes straight on to texturing); keep

@@ -84,15 +84,20 @@ class MESHY_PG_tools(bpy.types.PropertyGroup):
                            description="Finer colour boundaries at higher values")
 
     # --- history ---
-    history_kind: EnumProperty(name="Family", items=lambda self, context: HISTORY_KINDS)
+    history_kind: EnumProperty(name="Family", items=lambda self, context: history_kinds())
     history_page: IntProperty(name="Page", default=1, min=1)
 
 
-def _history_kinds():
-    from .api import tasks
-    # Families Meshy lets us list (rigging and animation have no documented list endpoint).
-    return [(kind, tasks.family(kind).label, "") for kind in tasks.KINDS
-            if tasks.family(kind).list_path and kind != "text_to_3d_refine"]
+_history_kinds = []
 
 
-HISTORY_KINDS = _history_kinds()
+def history_kinds():
+    """Families Meshy lets us list (rigging and animation have no documented list endpoint).
+
+    Built on first use, not at registration, and kept: Blender needs the list to stay alive.
+    """
+    if not _history_kinds:
+        from .api import tasks
+        _history_kinds.extend((kind, tasks.family(kind).label, "") for kind in tasks.KINDS
+                              if tasks.family(kind).list_path and kind != "text_to_3d_refine")
+    return _history_kinds

@@ -60,6 +60,9 @@ class RateLimiter:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm and delayed ACKs each
+    # response would stall ~40 ms on loopback.
+    disable_nagle_algorithm = True
     server_version = "MeshyEmulator/1.0"
 
     def log_message(self, *args):
