@@ -329,9 +329,11 @@ class Engine:
         spec = job.follow_up
         payload = dict(spec["payload"])
         payload[spec["id_field"]] = job.task_id
+        # Where the result goes and in which format carry over from the first step.
+        inherited = {k: job.options[k] for k in ("model_format", "blend_file") if k in job.options}
         follower = Job(spec["kind"], payload, spec.get("label") or job.label,
-                       options=spec.get("options"), follow_up=spec.get("follow_up"),
-                       client=job.client)
+                       options={**inherited, **(spec.get("options") or {})},
+                       follow_up=spec.get("follow_up"), client=job.client)
         follower.parent_id = job.id
         self.submit(follower)
 

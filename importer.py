@@ -350,30 +350,45 @@ def wire_pbr(material, textures, hd_base_color=False):
 
     inputs = bsdf.inputs
     base = textures.get("base_color")
-    if base and (hd_base_color or not inputs["Base Color"].is_linked):
+    if base and (hd_base_color or not _fed_by_image(inputs["Base Color"])):
         node = image_node(base, False, 300)
         tree.links.new(node.outputs["Color"], inputs["Base Color"])
     for role, socket in (("metallic", "Metallic"), ("roughness", "Roughness")):
         path = textures.get(role)
-        if path and not inputs[socket].is_linked:
+        if path and not _fed_by_image(inputs[socket]):
             node = image_node(path, True, 0 if role == "metallic" else -300)
             tree.links.new(node.outputs["Color"], inputs[socket])
     normal = textures.get("normal")
-    if normal and not inputs["Normal"].is_linked:
+    if normal and not _fed_by_image(inputs["Normal"]):
+        # Reuse a Normal Map node an importer left unconnected (FBX does), else add one.
+        linked = inputs["Normal"].links[0].from_node if inputs["Normal"].is_linked else None
+        normal_map = linked if linked is not None and linked.type == 'NORMAL_MAP' else None
+        if normal_map is None:
+            normal_map = tree.nodes.new("ShaderNodeNormalMap")
+            normal_map.location = (bsdf.location.x - 250, bsdf.location.y - 600)
+            tree.links.new(normal_map.outputs["Normal"], inputs["Normal"])
         node = image_node(normal, True, -600)
-        normal_map = tree.nodes.new("ShaderNodeNormalMap")
-        normal_map.location = (bsdf.location.x - 250, bsdf.location.y - 600)
         tree.links.new(node.outputs["Color"], normal_map.inputs["Color"])
-        tree.links.new(normal_map.outputs["Normal"], inputs["Normal"])
     emission = textures.get("emission")
     emission_socket = inputs.get("Emission Color") or inputs.get("Emission")
-    if emission and emission_socket is not None and not emission_socket.is_linked:
+    if emission and emission_socket is not None and not _fed_by_image(emission_socket):
         node = image_node(emission, False, -900)
         tree.links.new(node.outputs["Color"], emission_socket)
         strength = inputs.get("Emission Strength")
         if strength is not None and strength.default_value == 0.0:
             strength.default_value = 1.0
     return bsdf
+
+
+def _fed_by_image(socket, depth=4):
+    """True when an image texture (with an image) feeds this socket, directly or through a few
+    converter nodes (Separate Color, Normal Map, ...)."""
+    if depth == 0 or not socket.is_linked:
+        return False
+    node = socket.links[0].from_node
+    if node.type == 'TEX_IMAGE':
+        return node.image is not None
+    return any(_fed_by_image(i, depth - 1) for i in node.inputs)
 
 
 def _materials_of(objects):

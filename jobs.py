@@ -141,6 +141,7 @@ def _mirror(context):
         row.finished = job.finished
         row.thumbnail = job.files.get("thumbnail", "")
         row.result_path = job.files.get("model", "") or next(iter(job.files.values()), "")
+        row.result_name = job.imported[0] if job.imported else ""
 
 
 def _tag_redraw(context):

@@ -29,6 +29,7 @@ class MESHY_PG_job(bpy.types.PropertyGroup):
     started: FloatProperty(description="time.time() when the job was submitted")
     finished: FloatProperty()
     result_path: StringProperty(subtype='FILE_PATH')
+    result_name: StringProperty(description="The first object or image the result became")
 
 
 class MESHY_PG_animation(bpy.types.PropertyGroup):

@@ -12,6 +12,7 @@ STATUS_ICONS = {
     "IN_PROGRESS": 'PLAY', "DOWNLOADING": 'IMPORT', "READY": 'IMPORT', "DONE": 'CHECKMARK',
     "FAILED": 'ERROR', "STOPPED": 'PAUSE', "DELETED": 'TRASH', "EXPIRED": 'TIME',
 }
+IMAGE_KINDS = ("text_to_image", "image_to_image", "concept_image")
 RUNNING = {"QUEUED", "SUBMITTING", "PENDING", "IN_PROGRESS", "DOWNLOADING", "READY"}
 
 
@@ -93,6 +94,13 @@ def draw_job_details(layout, context, job):
         col.operator("wm.url_open", text="What this error means", icon='HELP').url = job.doc_url
     if job.thumbnail:
         _draw_thumbnail(col, job.thumbnail)
+    if job.kind in IMAGE_KINDS and job.status == "DONE":
+        _draw_thumbnail(col, job.result_path)
+        op = col.operator("meshy.use_image_for_3d", text="Use for Image to 3D", icon='MESH_MONKEY')
+        if job.task_id:
+            op.task_id = job.task_id  # by id: Meshy needs no upload
+        else:
+            op.image_name = job.result_name
 
     row = box.row(align=True)
     running = job.status in RUNNING and job.status != "READY"

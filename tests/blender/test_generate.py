@@ -128,6 +128,21 @@ def test_hd_texture_replaces_the_embedded_base_colour(connected):
     assert node.image.filepath.endswith("base_color.png")
 
 
+def test_fbx_is_imported_when_preferred(connected, prefs):
+    prefs.model_format = 'fbx'
+    s = settings()
+    s.prompt = "a leather boot"
+    assert generate() == {'FINISHED'}
+    done = wait()
+    refine = next(j for j in done if j.kind == "text_to_3d_refine")
+    assert refine.status == "DONE", refine.message
+    assert refine.files["model"].endswith(".fbx")
+    assert refine.payload["target_formats"] == ["fbx", "glb"]
+    [obj] = [o for o in meshy_objects() if o.type == 'MESH']
+    # FBX carries no PBR wiring of its own: the separate maps are connected instead.
+    assert_pbr_wired(obj)
+
+
 def test_image_to_3d_from_a_file(connected, tmp_path):
     s = settings()
     s.mode = 'IMAGE_TO_3D'
@@ -168,6 +183,10 @@ def test_text_to_image_then_use_it_for_image_to_3d(connected):
     assert len(images) == 1 and images[0].packed_file is not None
     width, height = images[0].size
     assert abs(width / height - 16 / 9) < 0.02
+    # The finished job offers its image for Image to 3D, by task id (no upload).
+    from tests.blender.test_panels import draw_all
+    bpy.context.window_manager.meshy.active_job = 0
+    assert ("operator", "meshy.use_image_for_3d", "Use for Image to 3D") in draw_all()
     assert bpy.ops.meshy.use_image_for_3d(task_id=job.task_id) == {'FINISHED'}
     assert s.mode == 'IMAGE_TO_3D' and s.image_source == 'TASK'
     assert generate() == {'FINISHED'}
