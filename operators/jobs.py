@@ -8,6 +8,7 @@ from bpy.props import StringProperty
 
 from .. import connection, jobs
 from ..background import BackgroundCall
+from .waiting import BackgroundCallOperator, describe
 from ..engine import ACTIVE, DELETED, FINISHED, READY, STOPPED
 
 
@@ -47,56 +48,33 @@ class MESHY_OT_stop_job(_JobOperator, bpy.types.Operator):
         return {'FINISHED'}
 
 
-class MESHY_OT_delete_job(_JobOperator, bpy.types.Operator):
+class MESHY_OT_delete_job(_JobOperator, BackgroundCallOperator, bpy.types.Operator):
     """Delete this task on Meshy: its results are gone for good (credits are not refunded)"""
     bl_idname = "meshy.delete_job"
     bl_label = "Meshy: Delete Task on Meshy"
 
-    _call = None
-    _timer = None
-
     def invoke(self, context, event):
         return context.window_manager.invoke_confirm(self, event)
 
-    def execute(self, context):
-        job = self.job_or_report()
-        if job is None:
-            return {'CANCELLED'}
-        engine = jobs.engine()
-        if not job.task_id:
-            engine.stop(job.id)
-            jobs.tick(context)
-            return {'FINISHED'}
-        try:
-            client = connection.make_client(context)
-        except connection.ConnectionSetupError as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        engine.stop(job.id)
-        call = BackgroundCall(client.delete, job.kind, job.task_id, name="meshy-delete")
-        if bpy.app.background or context.window is None:
-            call.wait(60)
-            return self._finish(context, job, call)
-        self._call = call
-        self._timer = context.window_manager.event_timer_add(0.1, window=context.window)
-        context.window_manager.modal_handler_add(self)
-        return {'RUNNING_MODAL'}
+    def start_call(self, context):
+        job = _job(self.job_id)
+        if job is None or not job.task_id:
+            return BackgroundCall(lambda: None, name="meshy-call-delete")  # nothing on Meshy yet
+        client = connection.make_client(context)
+        jobs.engine().stop(job.id)
+        return BackgroundCall(client.delete, job.kind, job.task_id, name="meshy-call-delete")
 
-    def modal(self, context, event):
-        if event.type != 'TIMER' or not self._call.done:
-            return {'PASS_THROUGH'}
-        context.window_manager.event_timer_remove(self._timer)
-        return self._finish(context, _job(self.job_id), self._call)
-
-    def _finish(self, context, job, call):
-        from ..api.errors import MeshyError, NotFound
-        error = call.error
+    def finish(self, context, result, error):
+        from ..api.errors import NotFound
+        job = _job(self.job_id)
         if error is not None and not isinstance(error, NotFound):
-            message = str(error) if isinstance(error, MeshyError) else type(error).__name__
-            self.report({'ERROR'}, f"Could not delete the task on Meshy: {message}")
+            self.report({'ERROR'}, f"Could not delete the task on Meshy: {describe(error)}")
             return {'CANCELLED'}
         if job is not None:
-            jobs.engine().mark_deleted(job)
+            if job.task_id:
+                jobs.engine().mark_deleted(job)
+            else:
+                jobs.engine().stop(job.id)
             jobs.tick(context)
         self.report({'INFO'}, "Deleted on Meshy")
         return {'FINISHED'}

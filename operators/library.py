@@ -13,6 +13,7 @@ from bpy.props import IntProperty, StringProperty
 
 from .. import connection, jobs
 from ..background import BackgroundCall
+from .waiting import BackgroundCallOperator, describe
 
 CATALOGUE_FILE = "animation_catalogue.json"
 HISTORY_PAGE_SIZE = 20
@@ -38,61 +39,7 @@ def fill_catalogue(context, entries):
     return len(items)
 
 
-class _BackgroundOperator:
-    """invoke(): run `call` on a thread and finish from a timer; execute(): wait for it."""
-    _call = None
-    _timer = None
-    wait_seconds = 60
-
-    def start_call(self, context):
-        raise NotImplementedError
-
-    def finish(self, context, result, error):
-        raise NotImplementedError
-
-    def execute(self, context):
-        refused = self._begin(context)
-        if refused:
-            return refused
-        if not self._call.wait(self.wait_seconds):
-            self.report({'ERROR'}, "Meshy did not answer in time")
-            return {'CANCELLED'}
-        return self.finish(context, self._call.result, self._call.error)
-
-    def invoke(self, context, event):
-        refused = self._begin(context)
-        if refused:
-            return refused
-        self._timer = context.window_manager.event_timer_add(0.1, window=context.window)
-        context.window_manager.modal_handler_add(self)
-        return {'RUNNING_MODAL'}
-
-    def modal(self, context, event):
-        if event.type != 'TIMER' or not self._call.done:
-            return {'PASS_THROUGH'}
-        context.window_manager.event_timer_remove(self._timer)
-        result = self.finish(context, self._call.result, self._call.error)
-        for area in context.screen.areas if context.screen else ():
-            area.tag_redraw()
-        return result
-
-    def _begin(self, context):
-        """Start the call; None when it runs, else the operator's result (it could not start)."""
-        try:
-            self._call = self.start_call(context)
-        except connection.ConnectionSetupError as exc:
-            return self.finish(context, None, exc)
-        return None
-
-
-def describe(error):
-    from ..api.errors import MeshyError
-    if isinstance(error, (MeshyError, connection.ConnectionSetupError)):
-        return str(error)
-    return f"Unexpected error: {type(error).__name__}"
-
-
-class MESHY_OT_fetch_animations(_BackgroundOperator, bpy.types.Operator):
+class MESHY_OT_fetch_animations(BackgroundCallOperator, bpy.types.Operator):
     """Fetch Meshy's animation library (kept on this computer for when you are offline)"""
     bl_idname = "meshy.fetch_animations"
     bl_label = "Meshy: Fetch Animation Library"
@@ -147,7 +94,7 @@ class MESHY_OT_pick_animation(bpy.types.Operator):
         return {'FINISHED'}
 
 
-class MESHY_OT_fetch_history(_BackgroundOperator, bpy.types.Operator):
+class MESHY_OT_fetch_history(BackgroundCallOperator, bpy.types.Operator):
     """List your past Meshy tasks of the chosen kind, newest first"""
     bl_idname = "meshy.fetch_history"
     bl_label = "Meshy: Refresh History"

@@ -288,11 +288,11 @@ def test_print_checks(connected, tmp_path):
 
 def test_history_lists_and_imports(connected):
     jobs = jobs_module()
-    for prompt in ("a red kettle", "a green kettle"):
+    for prompt in ("a red kettle", "a green kettle"):  # one after the other: a known order
         jobs.submit(bpy.context, "text_to_3d_preview",
                     {"mode": "preview", "prompt": prompt, "target_formats": ["glb"]}, prompt,
                     options={"import": False})
-    wait()
+        wait()
     tools = bpy.context.scene.meshy.tools
     tools.history_kind = "text_to_3d_preview"
     assert run(bpy.ops.meshy.fetch_history, page=1) == {'FINISHED'}
