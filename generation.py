@@ -101,27 +101,28 @@ def problem(context):
             if found:
                 return found
     if mode == 'MULTI_IMAGE_TO_3D':
-        if not s.views:
-            return "Add 1 to 4 views of the object"
-        if len(s.views) > MAX_VIEWS:
-            return f"Meshy takes at most {MAX_VIEWS} views; remove {len(s.views) - MAX_VIEWS}"
-        for index, view in enumerate(s.views, start=1):
-            found = image_input_problem(view, f"view {index}")
-            if found:
-                return found
+        found = _image_list_problem(s.views, MAX_VIEWS, "views of the object", "view")
+        if found:
+            return found
     if mode == 'TEXT_TO_IMAGE' and not s.generate_multi_view and not s.use_openai_images:
         if s.aspect_ratio not in ASPECT_RATIOS[s.image_ai_model]:
             return (f"{s.image_ai_model} does not make {s.aspect_ratio} images; "
                     f"choose {', '.join(ASPECT_RATIOS[s.image_ai_model])}")
     if mode == 'IMAGE_TO_IMAGE':
-        if not s.references:
-            return "Add 1 to 5 reference images"
-        if len(s.references) > MAX_REFERENCES:
-            return f"Meshy takes at most {MAX_REFERENCES} reference images"
-        for index, ref in enumerate(s.references, start=1):
-            found = image_input_problem(ref, f"reference image {index}")
-            if found:
-                return found
+        return _image_list_problem(s.references, MAX_REFERENCES, "reference images",
+                                   "reference image")
+    return ""
+
+
+def _image_list_problem(items, limit, plural, singular):
+    if not items:
+        return f"Add 1 to {limit} {plural}"
+    if len(items) > limit:
+        return f"Meshy takes at most {limit} {plural}; remove {len(items) - limit}"
+    for index, item in enumerate(items, start=1):
+        found = image_input_problem(item, f"{singular} {index}")
+        if found:
+            return found
     return ""
 
 

@@ -22,6 +22,7 @@ from . import connection, importer
 from . import journal as journal_mod
 from .engine import ACTIVE, DONE, FAILED, READY, Engine, Job
 
+WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
 WATCH_INTERVAL = 0.1   # seconds between ticks while jobs run: the UI sees a result within ~0.1 s
 
 _engine = None
@@ -84,7 +85,16 @@ def tick(context=None):
         return False
     context = context or bpy.context
     changed = _engine.pump()
-    for job in [j for j in _engine.jobs.values() if j.status == READY]:
+    ready = [j for j in _engine.jobs.values() if j.status == READY]
+    if ready and getattr(context, "mode", "OBJECT") != 'OBJECT':
+        # Importers and object placement need Object Mode; the artist's edit is not ours to end.
+        for job in ready:
+            if job.message != WAITING_FOR_OBJECT_MODE:
+                job.message = WAITING_FOR_OBJECT_MODE
+                job.revision += 1
+                changed.append(job)
+        ready = []
+    for job in ready:
         _import(context, job)
         changed.append(job)
     if changed or len(_rows) != len(_engine.jobs):

@@ -306,3 +306,15 @@ def test_journal_holds_no_key_and_no_inline_data(connected, jobs):
     assert connected.paid_key not in text
     entry = json.loads(text)["entries"][job.id]
     assert entry["task_id"] == job.task_id and entry["state"] == "imported"
+
+
+def test_results_wait_for_object_mode(connected, jobs):
+    connected.task_seconds = 0.3
+    bpy.ops.mesh.primitive_cube_add()
+    bpy.ops.object.mode_set(mode='EDIT')
+    job = preview(jobs, "patient lamp")
+    assert pump_until(jobs, lambda: job.status == "READY" and "Object Mode" in job.message)
+    assert imported_task_ids() == []
+    bpy.ops.object.mode_set(mode='OBJECT')
+    assert pump_until(jobs, lambda: job.status == "DONE")
+    assert imported_task_ids() == [job.task_id]
