@@ -15,6 +15,7 @@ import bpy
 COLLECTION_NAME = "Meshy"
 MODEL_FORMATS = ("glb", "fbx", "obj")
 TEXTURE_ROLES = ("base_color", "metallic", "roughness", "normal", "emission")
+PREVIEW_SIZE = 128  # pixels on the longest side of an object's preview
 
 
 class ImportFailed(Exception):
@@ -83,11 +84,16 @@ def import_into_collection(context, path):
     if not new_objects:
         raise ImportFailed(f"{os.path.basename(path)} contained no objects")
     for obj in new_objects:
-        if collection not in obj.users_collection:
+        if collection not in obj.users_collection and not is_importer_helper(obj):
             for other in list(obj.users_collection):
                 other.objects.unlink(obj)
             collection.objects.link(obj)
     return new_objects
+
+
+def is_importer_helper(obj):
+    """An object an importer keeps out of sight in a hidden collection (glTF's bone shapes)."""
+    return bool(obj.users_collection) and all(c.hide_viewport for c in obj.users_collection)
 
 
 def import_model(context, job_files, *, task_id, kind, label, expires_at=0, hd_base_color=False,
@@ -102,7 +108,8 @@ def import_model(context, job_files, *, task_id, kind, label, expires_at=0, hd_b
     model = job_files.get(role)
     if not model or not os.path.isfile(model):
         raise ImportFailed("The result has no model file to import")
-    new_objects = import_into_collection(context, model)
+    new_objects = [o for o in import_into_collection(context, model)
+                   if not is_importer_helper(o)]
 
     textures = {r: path for r, path in job_files.items() if r in TEXTURE_ROLES}
     for material in _materials_of(new_objects):
@@ -292,6 +299,11 @@ def set_preview(id_block, path):
         width, height = image.size
         if not width or not height or image.channels != 4:
             return False
+        if max(width, height) > PREVIEW_SIZE:
+            # An icon needs no more; reading a full-size thumbnail's pixels costs milliseconds.
+            factor = PREVIEW_SIZE / max(width, height)
+            width, height = max(1, round(width * factor)), max(1, round(height * factor))
+            image.scale(width, height)
         pixels = array.array("f", bytes(4 * width * height * 4))
         image.pixels.foreach_get(pixels)
         preview = id_block.preview_ensure()

@@ -12,10 +12,6 @@ from .. import export, generation, jobs
 from .generate import network_problem, send
 
 
-def _selected_meshes(context):
-    return [o for o in context.selected_objects if o.type == 'MESH']
-
-
 class _SceneOperator:
     """Shared flow: check, choose task id or upload, build the payload, send."""
     kind = ""
@@ -29,12 +25,11 @@ class _SceneOperator:
 
     @classmethod
     def poll(cls, context):
+        # The selection is checked when the operator runs, not here: from the History panel
+        # it acts on a task id, with whatever happens to be selected.
         if jobs.engine() is None:
             return False
         reason = network_problem(context)
-        if not reason and not _selected_meshes(context):
-            reason = ("Select a mesh object first" if not context.selected_objects else
-                      f"'{context.selected_objects[0].name}' is not a mesh: select a mesh object")
         if reason:
             cls.poll_message_set(reason)
             return False
@@ -47,7 +42,16 @@ class _SceneOperator:
         return {}
 
     def execute(self, context):
+        from ..api import tasks
         from ..api.errors import MeshyError
+        from .generate import _without_deferred
+        # Cheapest and most basic first: what to work on, then how; the export comes last.
+        try:
+            objects = [] if self.input_task_id else export.check_selection(
+                context, context.selected_objects, self.face_limit)
+        except export.SelectionError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
         problem = self.settings_problem(context)
         if problem:
             self.report({'ERROR'}, problem)
@@ -55,27 +59,18 @@ class _SceneOperator:
         options = {"roles": self.result_roles} if self.result_roles else {}
         try:
             if self.input_task_id:
-                objects = []
                 payload = {"input_task_id": self.input_task_id}
                 label = f"{self.verb} {self.input_task_id[:8]}"
                 options["placement"] = "cursor"
             else:
-                objects = export.check_selection(context, context.selected_objects,
-                                                  self.face_limit)
                 payload, label = self.source_payload(context, objects, options)
             payload.update(self.payload(context, objects))
             options.update(self.job_options(context, objects))
-            request = generation.Request(self.kind, payload, label, options)
-            from ..api import tasks
-            from .generate import _without_deferred
             tasks.validate(self.kind, _without_deferred(payload))
-        except export.SelectionError as exc:
+        except (export.SelectionError, MeshyError) as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
-        except MeshyError as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        return send(self, context, request)
+        return send(self, context, generation.Request(self.kind, payload, label, options))
 
     def job_options(self, context, objects):
         return {}

@@ -319,7 +319,7 @@ def test_bad_selections_say_what_to_do(connected):
     assert "Select a mesh object first" in run(bpy.ops.meshy.retexture)
     bpy.ops.object.camera_add()
     select_only(bpy.context.active_object)
-    assert "is not a mesh" in run(bpy.ops.meshy.remesh)
+    assert "not a mesh" in run(bpy.ops.meshy.remesh)
     empty = bpy.data.objects.new("Empty mesh", bpy.data.meshes.new("nothing"))
     bpy.context.collection.objects.link(empty)
     select_only(empty)
