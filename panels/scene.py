@@ -15,6 +15,15 @@ RIG_HELP = (
 )
 
 
+def priced(text, kind):
+    """A button label with the price from the pricing page (these families charge a flat fee)."""
+    from ..api import tasks
+    credits = tasks.cost(kind, {})
+    if not credits:
+        return f"{text} (free)"
+    return f"{text} ({credits} credit{'s' if credits != 1 else ''})"
+
+
 class _SidebarPanel:
     bl_space_type = 'VIEW_3D'
     bl_region_type = 'UI'
@@ -82,7 +91,7 @@ class MESHY_PT_retexture(_SidebarPanel, bpy.types.Panel):
         row.prop(tools, "enable_pbr")
         row.prop(tools, "hd_texture")
         col.prop(tools, "remove_lighting")
-        col.operator("meshy.retexture", text="Retexture (10 credits)", icon='TEXTURE')
+        col.operator("meshy.retexture", text=priced("Retexture", "retexture"), icon='TEXTURE')
 
 
 class MESHY_PT_reshape(_SidebarPanel, bpy.types.Panel):
@@ -96,16 +105,16 @@ class MESHY_PT_reshape(_SidebarPanel, bpy.types.Panel):
         col.prop(tools, "topology")
         col.prop(tools, "use_adaptive_decimation")
         col.prop(tools, "decimation_mode" if tools.use_adaptive_decimation else "target_polycount")
-        col.operator("meshy.remesh", text="Remesh (5 credits)", icon='MOD_REMESH')
+        col.operator("meshy.remesh", text=priced("Remesh", "remesh"), icon='MOD_REMESH')
         col.separator()
         col.prop(tools, "convert_formats")
-        col.operator("meshy.convert", text="Convert (1 credit)", icon='EXPORT')
+        col.operator("meshy.convert", text=priced("Convert", "convert"), icon='EXPORT')
         col.separator()
         col.prop(tools, "resize_mode")
         if tools.resize_mode != 'AUTO':
             col.prop(tools, "resize_value")
         col.prop(tools, "origin_at")
-        col.operator("meshy.resize", text="Resize (1 credit)", icon='FULLSCREEN_ENTER')
+        col.operator("meshy.resize", text=priced("Resize", "resize"), icon='FULLSCREEN_ENTER')
 
 
 class MESHY_UL_animations(bpy.types.UIList):
@@ -140,7 +149,7 @@ class MESHY_PT_rig(_SidebarPanel, bpy.types.Panel):
         col.prop(tools, "use_rig_texture")
         if tools.use_rig_texture:
             draw_image_input(col, tools.rig_texture)
-        col.operator("meshy.rig", text="Rig Character (5 credits)", icon='ARMATURE_DATA')
+        col.operator("meshy.rig", text=priced("Rig Character", "rigging"), icon='ARMATURE_DATA')
 
         armature, task_id = rig_of(context.active_object)
         box = layout.box()
@@ -156,7 +165,7 @@ class MESHY_PT_rig(_SidebarPanel, bpy.types.Panel):
         if tools.action_name:
             box.label(text=tools.action_name)
         box.prop(tools, "fps")
-        box.operator("meshy.animate", text="Animate (3 credits)", icon='PLAY')
+        box.operator("meshy.animate", text=priced("Animate", "animation"), icon='PLAY')
 
 
 class MESHY_PT_print(_SidebarPanel, bpy.types.Panel):
@@ -167,12 +176,15 @@ class MESHY_PT_print(_SidebarPanel, bpy.types.Panel):
     def draw(self, context):
         tools = context.scene.meshy.tools
         col = self.layout.column(align=True)
-        col.operator("meshy.analyze_printability", text="Analyze (free)", icon='VIEWZOOM')
-        col.operator("meshy.repair_printability", text="Repair (10 credits)", icon='TOOL_SETTINGS')
+        col.operator("meshy.analyze_printability",
+                     text=priced("Analyze", "analyze_printability"), icon='VIEWZOOM')
+        col.operator("meshy.repair_printability",
+                     text=priced("Repair", "repair_printability"), icon='TOOL_SETTINGS')
         col.separator()
         col.prop(tools, "max_colors")
         col.prop(tools, "max_depth")
-        col.operator("meshy.multi_color_print", text="Multi-Color 3MF (10 credits)",
+        col.operator("meshy.multi_color_print",
+                     text=priced("Multi-Color 3MF", "multi_color_print"),
                      icon='COLOR')
 
 

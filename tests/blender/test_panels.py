@@ -218,6 +218,15 @@ def test_selected_object_panels_with_reports_history_and_animations(connected):
     assert ("list", "MESHY_UL_history", 1) in log
     assert ("operator", "meshy.refine_preview", "Texture") in log
     assert ("operator", "meshy.retexture", "Retexture with Meshy") in log
+    # Prices on the scene buttons are the pricing page's.
+    for idname, text in (("meshy.retexture", "Retexture (10 credits)"),
+                         ("meshy.remesh", "Remesh (5 credits)"),
+                         ("meshy.convert", "Convert (1 credit)"),
+                         ("meshy.rig", "Rig Character (5 credits)"),
+                         ("meshy.animate", "Animate (3 credits)"),
+                         ("meshy.analyze_printability", "Analyze (free)"),
+                         ("meshy.multi_color_print", "Multi-Color 3MF (10 credits)")):
+        assert ("operator", idname, text) in log
 
 
 def test_image_editor_panel(connected):

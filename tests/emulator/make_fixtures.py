@@ -2,7 +2,7 @@
 
 Run it with the Python that has the `bpy` wheel (from the repository root):
 
-    .venv-5.0/bin/python tests/emulator/make_fixtures.py
+    .venv-blender-5.0/bin/python tests/emulator/make_fixtures.py
 
 Everything the emulator cannot write in pure Python comes from here: the sample object's FBX, USDZ
 and .blend, and the rigged humanoid (armature + skin weights) with its walking, running and action

@@ -1,7 +1,9 @@
 """Blender's own importers load the fixtures and the GLBs the emulator writes at request time.
-Runs Blender (the bpy wheel) in one subprocess; skipped where no interpreter with bpy exists."""
+Runs Blender (the bpy wheel) in one subprocess: MESHY_BPY_PYTHON, which `python build.py test`
+sets to its Blender environment's interpreter; skipped where no interpreter with bpy is known."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +17,7 @@ FIXTURES = ROOT / "tests" / "emulator" / "fixtures"
 
 
 def bpy_python():
-    for candidate in (sys.executable, ROOT / ".venv-5.0" / "bin" / "python"):
+    for candidate in filter(None, (sys.executable, os.environ.get("MESHY_BPY_PYTHON"))):
         probe = subprocess.run([str(candidate), "-c", "import bpy"], capture_output=True)
         if probe.returncode == 0:
             return str(candidate)
