@@ -133,14 +133,11 @@ class Engine:
 
     # --- main thread -------------------------------------------------------------------------
 
-    def submit(self, job, front=False):
+    def submit(self, job):
         self.jobs[job.id] = job
         job.status = QUEUED
         job.revision += 1
-        if front:
-            self._waiting.insert(0, job.id)
-        else:
-            self._waiting.append(job.id)
+        self._waiting.append(job.id)
         self._start_waiting()
         return job
 
@@ -151,6 +148,7 @@ class Engine:
                   task_id=entry.get("task_id"), job_id=entry["job_id"], client=client)
         job.credits = entry.get("credits", 0)
         job.started = entry.get("recorded_at", job.started)
+        job.expires_at = entry.get("expires_at") or 0
         files = entry.get("files") or {}
         if entry.get("state") == "downloaded" and files and all(
                 os.path.isfile(p) for p in files.values()):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import bpy
 
 from .engine import Deferred
-from .generation_settings import ASPECT_RATIOS, PROMPT_LIMIT, SUPPORTED_IMAGE_EXTENSIONS
+from .generation_settings import ASPECT_RATIOS, PROMPT_LIMIT
+from .settings_common import SUPPORTED_IMAGE_EXTENSIONS
 
 MODE_KINDS = {
     'TEXT_TO_3D': "text_to_3d_preview",

@@ -10,9 +10,7 @@ from bpy.props import (
     BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty,
 )
 
-from .settings_common import (  # noqa: F401  (SUPPORTED_IMAGE_EXTENSIONS is re-exported)
-    AI_MODELS_3D, IMAGE_SOURCES, SUPPORTED_IMAGE_EXTENSIONS, MESHY_PG_image_input,
-)
+from .settings_common import AI_MODELS_3D, IMAGE_SOURCES, MESHY_PG_image_input
 from .tool_settings import MESHY_PG_tools
 
 PROMPT_LIMIT = 600

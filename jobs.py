@@ -20,7 +20,7 @@ from bpy.app.handlers import persistent
 
 from . import connection, importer
 from . import journal as journal_mod
-from .engine import ACTIVE, DONE, FAILED, READY, Engine, Job
+from .engine import DONE, FAILED, READY, Engine, Job
 
 WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
 WATCH_INTERVAL = 0.05  # seconds between ticks while jobs run: the UI sees a result within ~50 ms
@@ -31,6 +31,7 @@ _watcher_running = False
 _rows = {}             # job id -> index in WindowManager.meshy.jobs
 _mirrored = {}         # job id -> revision last mirrored
 _recovery = {"resumable": [], "expired": []}
+_balance_call = None   # a balance refresh under way (see _refresh_balance)
 
 
 def engine():
@@ -107,9 +108,28 @@ def tick(context=None):
             break
     if ready:
         _mirror(context)
+    _refresh_balance(context, changed)
     if changed:
         _tag_redraw(context)
-    return _engine.busy()
+    return _engine.busy() or _balance_call is not None
+
+
+def _refresh_balance(context, changed):
+    """Ask for the credit balance after jobs settle, so the account strip shows what they cost."""
+    global _balance_call
+    if _balance_call is not None and _balance_call.done:
+        view = context.window_manager.meshy
+        if _balance_call.error is None:
+            view.balance = int(_balance_call.result)
+            view.balance_known = True
+            view.balance_message = ""
+        _balance_call = None  # a failed refresh leaves the last known figure; it is not news
+    if _balance_call is None:
+        # Finished or failed jobs change the balance (a charge, a refund); stopping does not.
+        settled = next((j for j in changed if j.status in (DONE, FAILED) and j.client), None)
+        if settled is not None:
+            from .background import BackgroundCall
+            _balance_call = BackgroundCall(settled.client.balance, name="meshy-call-balance")
 
 
 def _import(context, job):
@@ -370,7 +390,7 @@ def register():
 
 
 def unregister():
-    global _engine, _watcher_running
+    global _engine, _watcher_running, _balance_call
     if bpy.app.timers.is_registered(_scan_after_start):
         bpy.app.timers.unregister(_scan_after_start)
     if bpy.app.timers.is_registered(_start_watcher):
@@ -382,6 +402,7 @@ def unregister():
         _engine.shutdown()
     _engine = None
     _watcher_running = False
+    _balance_call = None
     _rows.clear()
     _mirrored.clear()
     for cls in reversed(classes):

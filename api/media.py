@@ -264,7 +264,7 @@ def _open_image(data, name, load=True):
 
 def _to_8bit(image):
     """An image in RGB, RGBA, L or LA with 8 bits per channel, orientation applied."""
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
     try:
         image = ImageOps.exif_transpose(image)

@@ -9,7 +9,7 @@ from bpy.props import StringProperty
 from .. import connection, jobs
 from ..background import BackgroundCall
 from .waiting import BackgroundCallOperator, describe
-from ..engine import ACTIVE, DELETED, FINISHED, READY, STOPPED
+from ..engine import ACTIVE, DELETED, FINISHED, READY
 
 
 def _job(job_id):

@@ -3,7 +3,7 @@
 
 import bpy
 
-from .. import generation, jobs
+from .. import generation
 from ..operators.generate import MODE_LABELS, network_problem
 
 MODEL_MODES = ('TEXT_TO_3D', 'IMAGE_TO_3D', 'MULTI_IMAGE_TO_3D')

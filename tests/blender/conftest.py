@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 # Must come before anything imports bpy: it points Blender at a throw-away user folder.
-from tests.blender.harness import MODULE, REPO, USER_DIR  # noqa: F401
+from tests.blender.harness import MODULE, REPO
 
 import bpy  # noqa: E402
 

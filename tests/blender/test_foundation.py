@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import bpy
-import pytest
 
 from tests.blender.harness import MODULE, USER_DIR
 

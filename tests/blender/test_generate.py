@@ -360,3 +360,12 @@ def test_failed_tasks_show_the_message_and_doc_link(connected, code, words):
     assert words in job.message.lower()
     assert job.doc_url.endswith(code.replace("_", "-"))
     assert connected.balance(connected.paid_key) == 1000, "a failed task is refunded"
+
+
+def test_the_account_strip_shows_the_balance_after_a_job(connected):
+    settings().prompt = "a teacup"
+    settings().auto_refine = False
+    assert generate() == {'FINISHED'}
+    wait()
+    view = bpy.context.window_manager.meshy
+    assert view.balance_known and view.balance == connected.balance(connected.paid_key) == 980

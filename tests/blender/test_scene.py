@@ -7,7 +7,6 @@ import time
 
 import bpy
 import pytest
-from mathutils import Vector
 
 from tests.blender.harness import MODULE
 
