@@ -14,6 +14,7 @@ engine.py runs the worker threads (which never touch bpy). Here, on the main thr
 
 import os
 import time
+import traceback
 
 import bpy
 from bpy.app.handlers import persistent
@@ -102,7 +103,7 @@ def tick(context=None):
     # budget (at least one), leaving the rest for the next ticks so the view never lags behind.
     deadline = time.perf_counter() + IMPORT_BUDGET
     for job in ready:
-        _import(context, job)
+        import_result(context, job)
         changed.append(job)
         if time.perf_counter() >= deadline:
             break
@@ -132,23 +133,36 @@ def _refresh_balance(context, changed):
             _balance_call = BackgroundCall(settled.client.balance, name="meshy-call-balance")
 
 
-def _import(context, job):
-    if job.options.get("import") is False:
+def import_result(context, job, again=False):
+    """Import a job's downloaded result; any failure ends the job with a message, files kept.
+
+    `again`: the artist asked (the Import button), so import even if the result is already here.
+    """
+    if job.options.get("import") is False and not again:
         job.message = "Done; the next step goes on" if job.follow_up else "Done (not imported)"
         _engine.mark_imported(job, [])
-        return
+        return True
     try:
-        if importer.objects_with_task(job.task_id) and job.kind not in importer.APPEND_KINDS:
+        present = importer.objects_with_task(job.task_id)
+        if present and not again and job.kind not in importer.APPEND_KINDS:
             # Already in this file (e.g. a crash came between import and journal update).
-            _engine.mark_imported(job, [o.name for o in importer.objects_with_task(job.task_id)])
-            return
+            _engine.mark_imported(job, [o.name for o in present])
+            return True
+        job.message = ""  # whatever an earlier attempt said no longer holds
         names = importer.import_result(context, job)
         importer.undo_push()
         _engine.mark_imported(job, names)
+        return True
     except importer.ImportFailed as exc:
-        _engine.mark_failed(job, str(exc), state="downloaded")
+        message = str(exc)
     except RuntimeError as exc:  # an importer operator refused the file
-        _engine.mark_failed(job, f"Blender could not import the result: {exc}", state="downloaded")
+        message = f"Blender could not import the result: {exc}"
+    except Exception as exc:  # a bug of ours must not leave the job stuck or stop the watcher
+        traceback.print_exc()
+        message = (f"Importing failed ({type(exc).__name__}: {exc}); the files are kept: "
+                   "try Import again or open the folder")
+    _engine.mark_failed(job, message, state="downloaded")
+    return False
 
 
 def _mirror(context):
@@ -213,7 +227,12 @@ class MESHY_OT_watch_jobs(bpy.types.Operator):
     def modal(self, context, event):
         global _watcher_running
         if event.type == 'TIMER' and event.timer is self._timer:
-            if not tick(context):
+            try:
+                busy = tick(context)
+            except Exception:  # keep watching: one bad tick must not strand every other job
+                traceback.print_exc()
+                busy = True
+            if not busy:
                 context.window_manager.event_timer_remove(self._timer)
                 _watcher_running = False
                 return {'FINISHED'}

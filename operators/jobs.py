@@ -113,14 +113,11 @@ class MESHY_OT_import_job(_JobOperator, bpy.types.Operator):
             self.report({'ERROR'}, "The result files are not on this computer; "
                                    "use Retry to fetch them while Meshy still has them")
             return {'CANCELLED'}
-        from .. import importer
-        try:
-            names = importer.import_result(context, job)
-        except importer.ImportFailed as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        jobs.engine().mark_imported(job, names)
+        imported = jobs.import_result(context, job, again=True)
         jobs.tick(context)
+        if not imported:
+            self.report({'ERROR'}, job.message)
+            return {'CANCELLED'}
         return {'FINISHED'}
 
 

@@ -1,6 +1,7 @@
 """The job engine in real Blender against the emulator: concurrency, crash recovery, stop and
 delete, faults, and the rule that worker threads never touch bpy."""
 
+import importlib
 import json
 import os
 import re
@@ -318,3 +319,22 @@ def test_results_wait_for_object_mode(connected, jobs):
     bpy.ops.object.mode_set(mode='OBJECT')
     assert pump_until(jobs, lambda: job.status == "DONE")
     assert imported_task_ids() == [job.task_id]
+
+
+def test_an_unexpected_import_error_fails_the_job_and_keeps_the_files(connected, jobs,
+                                                                      monkeypatch):
+    importer = importlib.import_module(MODULE + ".importer")
+
+    def broken(context, job):
+        raise ValueError("simulated importer bug")
+
+    monkeypatch.setattr(importer, "import_result", broken)
+    connected.task_seconds = 0.3
+    job = preview(jobs, "fragile vase")
+    assert pump_until(jobs, lambda: not job.active)
+    assert job.status == "FAILED" and "simulated importer bug" in job.message
+    assert os.path.isfile(job.files["model"])
+    monkeypatch.undo()
+    assert bpy.ops.meshy.import_job(job_id=job.id) == {'FINISHED'}
+    assert imported_task_ids() == [job.task_id]
+    assert job.status == "DONE" and job.message == "Imported"
