@@ -385,6 +385,8 @@ def _on_save_post(*_args):
 
 
 def _scan_after_start():
+    if _engine is not None:
+        _engine.journal.prune()
     scan_journal()
     return None
 

@@ -114,6 +114,20 @@ class Journal:
                 entries.pop(job_id, None)
             self._write(entries)
 
+    def prune(self, now=None):
+        """Forget settled entries older than Meshy's retention: nothing is left to do for them,
+        and the journal is rewritten whole on every update, so it must not grow forever."""
+        now = time.time() if now is None else now
+        with self._lock:
+            entries = self._read()
+            old = [k for k, e in entries.items() if e.get("state") in SETTLED
+                   and now - e.get("updated_at", now) > RETENTION_SECONDS]
+            if old:
+                for job_id in old:
+                    del entries[job_id]
+                self._write(entries)
+            return len(old)
+
     def unsettled(self, now=None):
         """Entries that may still need following, downloading or importing."""
         return [e for e in self.entries().values() if e.get("state") not in SETTLED]

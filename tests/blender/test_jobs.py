@@ -338,3 +338,14 @@ def test_an_unexpected_import_error_fails_the_job_and_keeps_the_files(connected,
     assert bpy.ops.meshy.import_job(job_id=job.id) == {'FINISHED'}
     assert imported_task_ids() == [job.task_id]
     assert job.status == "DONE" and job.message == "Imported"
+
+
+def test_the_journal_forgets_settled_entries_after_retention(jobs):
+    journal = jobs.engine().journal
+    journal.update("imported-a", state="imported", task_id="t1")
+    journal.update("imported-b", state="expired", task_id="t2")
+    journal.update("unfinished", state="stopped", task_id="t3")
+    assert journal.prune() == 0, "nothing is old yet"
+    four_days_on = time.time() + 4 * 24 * 3600
+    assert journal.prune(now=four_days_on) == 2
+    assert list(journal.entries()) == ["unfinished"], "unfinished work is never pruned"
