@@ -103,7 +103,6 @@ class Job:
         self.started = time.time()
         self.finished = 0.0
         self.imported = []
-        self.parent_id = ""
         self.cancel = threading.Event()
         self.thread = None
         self.holds_slot = False
@@ -332,7 +331,6 @@ class Engine:
         follower = Job(spec["kind"], payload, spec.get("label") or job.label,
                        options={**inherited, **(spec.get("options") or {})},
                        follow_up=spec.get("follow_up"), client=job.client)
-        follower.parent_id = job.id
         self.submit(follower)
 
 

@@ -17,13 +17,6 @@ from .engine import Deferred
 from .generation_settings import ASPECT_RATIOS, PROMPT_LIMIT
 from .settings_common import SUPPORTED_IMAGE_EXTENSIONS
 
-MODE_KINDS = {
-    'TEXT_TO_3D': "text_to_3d_preview",
-    'IMAGE_TO_3D': "image_to_3d",
-    'MULTI_IMAGE_TO_3D': "multi_image_to_3d",
-    'TEXT_TO_IMAGE': "text_to_image",
-    'IMAGE_TO_IMAGE': "image_to_image",
-}
 MAX_VIEWS = 4
 MAX_REFERENCES = 5
 

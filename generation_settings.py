@@ -50,7 +50,6 @@ class MESHY_PG_generate(bpy.types.PropertyGroup):
     prompt: StringProperty(
         name="Prompt",
         description=f"Describe the object (up to {PROMPT_LIMIT} characters)")
-    show_advanced: BoolProperty(name="Advanced", default=False)
 
     # --- model generation (text, image, multi-image to 3D) ---
     ai_model: EnumProperty(name="AI Model", items=AI_MODELS_3D, default='latest')

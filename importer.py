@@ -13,7 +13,6 @@ import os
 import bpy
 
 COLLECTION_NAME = "Meshy"
-MODEL_FORMATS = ("glb", "fbx", "obj")
 TEXTURE_ROLES = ("base_color", "metallic", "roughness", "normal", "emission")
 PREVIEW_SIZE = 128  # pixels on the longest side of an object's preview
 
