@@ -62,15 +62,25 @@ class Deferred:
         return f"<{self.description}>"
 
 
-def resolve_payload(value):
-    """A copy of the payload with every Deferred replaced by its value."""
+def _replace_deferred(value, replace):
     if isinstance(value, Deferred):
-        return value.resolve()
+        return replace(value)
     if isinstance(value, dict):
-        return {k: resolve_payload(v) for k, v in value.items()}
+        return {k: _replace_deferred(v, replace) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve_payload(v) for v in value]
+        return [_replace_deferred(v, replace) for v in value]
     return value
+
+
+def resolve_payload(payload):
+    """A copy of the payload with every Deferred replaced by its value (worker thread)."""
+    return _replace_deferred(payload, Deferred.resolve)
+
+
+def stand_in_payload(payload):
+    """A copy with every Deferred replaced by its small stand-in: cheap to validate before the
+    real inputs exist (main thread)."""
+    return _replace_deferred(payload, lambda deferred: deferred.stand_in)
 
 
 class Job:

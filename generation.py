@@ -166,7 +166,8 @@ def _texturing(s, payload, image):
     return payload
 
 
-def _formats(context, payload):
+def with_formats(context, payload):
+    """Ask for GLB plus the format the artist imports (preferences), nothing more."""
     from .connection import preferences
     fmt = preferences(context).model_format
     payload["target_formats"] = sorted({"glb", fmt})
@@ -177,7 +178,7 @@ def refine_payload(context, image=None):
     """The texturing (refine) payload for the current settings, without preview_task_id."""
     s = context.scene.meshy
     payload = _texturing(s, {"mode": "refine", "ai_model": s.ai_model}, image or image_value)
-    return _formats(context, payload)
+    return with_formats(context, payload)
 
 
 def label_for(text, fallback):
@@ -196,7 +197,8 @@ def build(context, read_images=True):
     mode = s.mode
     options = {"hd_texture": bool(s.hd_texture and _is_meshy6(s))}
     if mode == 'TEXT_TO_3D':
-        preview = _formats(context, _geometry(s, {"mode": "preview", "prompt": s.prompt.strip()}))
+        preview = with_formats(context, _geometry(s, {"mode": "preview",
+                                                      "prompt": s.prompt.strip()}))
         refine = refine_payload(context, image)
         label = label_for(s.prompt, "Text to 3D")
         follow_up = None
@@ -217,7 +219,7 @@ def build(context, read_images=True):
             payload["multi_view_thumbnails"] = True
         if s.save_pre_remeshed_model and payload.get("should_remesh"):
             payload["save_pre_remeshed_model"] = True
-        _formats(context, payload)
+        with_formats(context, payload)
         if mode == 'IMAGE_TO_3D':
             if s.image_source == 'TASK':
                 payload["input_task_id"] = s.input_task_id.strip()

@@ -5,6 +5,7 @@ import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
 from .. import connection, generation, jobs
+from ..engine import stand_in_payload
 
 MODE_LABELS = {
     'TEXT_TO_3D': "Text to 3D", 'IMAGE_TO_3D': "Image to 3D",
@@ -75,7 +76,7 @@ class MESHY_OT_generate(bpy.types.Operator):
             from ..api import tasks
             # Validate what can be validated before anything is sent (images are checked when
             # they are encoded, on the worker).
-            tasks.validate(request.kind, _without_deferred(request.payload))
+            tasks.validate(request.kind, stand_in_payload(request.payload))
         except MeshyError as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
@@ -100,21 +101,6 @@ class MESHY_OT_generate(bpy.types.Operator):
             return {'CANCELLED'}
         self.report({'INFO'}, f"Sent to {prefs.image_model}: {job.label}")
         return {'FINISHED'}
-
-
-def _without_deferred(payload):
-    """The payload with deferred inputs replaced by their small stand-ins, for validation."""
-    from ..engine import Deferred
-
-    def swap(value):
-        if isinstance(value, Deferred):
-            return value.stand_in
-        if isinstance(value, list):
-            return [swap(v) for v in value]
-        if isinstance(value, dict):
-            return {k: swap(v) for k, v in value.items()}
-        return value
-    return swap(payload)
 
 
 class MESHY_OT_refine_preview(bpy.types.Operator):

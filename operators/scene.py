@@ -9,6 +9,7 @@ import bpy
 from bpy.props import StringProperty
 
 from .. import export, generation, jobs
+from ..engine import stand_in_payload
 from .generate import network_problem, send
 
 
@@ -44,7 +45,6 @@ class _SceneOperator:
     def execute(self, context):
         from ..api import tasks
         from ..api.errors import MeshyError
-        from .generate import _without_deferred
         # Cheapest and most basic first: what to work on, then how; the export comes last.
         try:
             objects = [] if self.input_task_id else export.check_selection(
@@ -66,7 +66,7 @@ class _SceneOperator:
                 payload, label = self.source_payload(context, objects, options)
             payload.update(self.payload(context, objects))
             options.update(self.job_options(context, objects))
-            tasks.validate(self.kind, _without_deferred(payload))
+            tasks.validate(self.kind, stand_in_payload(payload))
         except (export.SelectionError, MeshyError) as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
@@ -124,7 +124,7 @@ class MESHY_OT_retexture(_SceneOperator, bpy.types.Operator):
             payload["text_style_prompt"] = tools.style_prompt.strip()
         else:
             payload["image_style_url"] = generation.image_value(tools.style_image, "style image")
-        return generation._formats(context, payload)
+        return generation.with_formats(context, payload)
 
     def job_options(self, context, objects):
         tools = context.scene.meshy.tools
@@ -142,9 +142,7 @@ class MESHY_OT_remesh(_SceneOperator, bpy.types.Operator):
 
     def payload(self, context, objects):
         tools = context.scene.meshy.tools
-        from ..connection import preferences
-        fmt = preferences(context).model_format
-        payload = {"topology": tools.topology, "target_formats": sorted({"glb", fmt})}
+        payload = generation.with_formats(context, {"topology": tools.topology})
         if tools.use_adaptive_decimation:
             payload["decimation_mode"] = int(tools.decimation_mode)
         else:
