@@ -28,10 +28,18 @@ DIST = ROOT / "dist"
 WHEELS = ROOT / "wheels"
 PYTHON_TAG = "3.11"
 
-# Blender versions under test: the current release and the manifest's minimum (4.2 LTS).
-BLENDER_PINS = {"5.0": "bpy==5.0.1", "4.2": "bpy==4.2.0"}
-# Blender's own Python ships requests; the add-on bundles the other two as wheels. The Blender
-# environments deliberately lack them, so the tests prove the bundled wheels are what loads.
+# Blender versions under test: the current release and the manifest's minimum (4.2 LTS), each
+# with the requests stack that Blender itself ships in its Python (versions.cmake in Blender's
+# source at that release): the bpy wheel alone would pull the newest requests and urllib3 2.x,
+# and 4.2 users run urllib3 1.26.
+BLENDER_PINS = {
+    "5.0": ["bpy==5.0.1", "requests==2.32.3", "urllib3==2.4.0", "certifi==2025.4.26",
+            "idna==3.10", "charset-normalizer==3.4.1"],
+    "4.2": ["bpy==4.2.0", "requests==2.27.1", "urllib3==1.26.8", "certifi==2021.10.8",
+            "idna==3.3", "charset-normalizer==2.0.10"],
+}
+# The add-on bundles sseclient-py and Pillow as wheels. The Blender environments deliberately
+# lack them, so the tests prove the bundled wheels are what loads.
 TEST_PINS = ["pytest==9.2.0"]
 API_PINS = ["requests==2.34.2", "sseclient-py==1.9.0", "pillow==13.0.0", *TEST_PINS]
 
@@ -82,7 +90,7 @@ def ensure_venv(name, requirements):
 
 
 def blender_python(version):
-    return ensure_venv(f"blender-{version}", [BLENDER_PINS[version], *TEST_PINS])
+    return ensure_venv(f"blender-{version}", [*BLENDER_PINS[version], *TEST_PINS])
 
 
 def api_python():

@@ -12,6 +12,7 @@ engine.py runs the worker threads (which never touch bpy). Here, on the main thr
   with jobs running, to do) the resumption of every unfinished generation.
 """
 
+import concurrent.futures
 import os
 import time
 import traceback
@@ -19,9 +20,9 @@ import traceback
 import bpy
 from bpy.app.handlers import persistent
 
-from . import connection, importer
-from . import journal as journal_mod
+from . import importer, preferences
 from .engine import DONE, FAILED, READY, Engine, Job
+from .engine import journal as journal_mod
 
 WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
 WATCH_INTERVAL = 0.05  # seconds between ticks while jobs run: the UI sees a result within ~50 ms
@@ -33,10 +34,31 @@ _rows = {}             # job id -> index in WindowManager.meshy.jobs
 _mirrored = {}         # job id -> revision last mirrored
 _recovery = {"resumable": [], "expired": []}
 _balance_call = None   # a balance refresh under way (see _refresh_balance)
+_calls = None          # the pool for one-off network calls (balance, history, catalogue, delete)
+CALL_WORKERS = 4
 
 
 def engine():
     return _engine
+
+
+def call(fn, *args, **kwargs):
+    """Run one network call (plain Python, no bpy) off the main thread; returns its Future."""
+    return _calls.submit(fn, *args, **kwargs)
+
+
+def watcher_started():
+    """The modal watcher claims the watch (False: one is already running)."""
+    global _watcher_running
+    if _watcher_running:
+        return False
+    _watcher_running = True
+    return True
+
+
+def watcher_stopped():
+    global _watcher_running
+    _watcher_running = False
 
 
 def user_folder(name):
@@ -47,13 +69,13 @@ def user_folder(name):
 
 def submit(context, kind, payload, label, options=None, follow_up=None, runner=None,
            task_id=""):
-    """Queue a generation. Raises connection.ConnectionSetupError when it cannot be sent.
+    """Queue a generation. Raises preferences.ConnectionSetupError when it cannot be sent.
 
     With `task_id`, the job follows (and imports) that existing task instead of creating one.
     With `runner`, the job is not a Meshy task but that callable (see engine.Job.runner).
     """
-    client = connection.make_client(context) if runner is None else None
-    prefs = connection.preferences(context)
+    client = preferences.make_client(context) if runner is None else None
+    prefs = preferences.get(context)
     options = dict(options or {})
     options.setdefault("model_format", prefs.model_format)
     options.setdefault("blend_file", bpy.data.filepath)
@@ -69,7 +91,7 @@ def submit(context, kind, payload, label, options=None, follow_up=None, runner=N
 def retry(context, job_id):
     """Run a failed or stopped job again: follow the same task when it may still be alive."""
     old = _engine.jobs[job_id]
-    client = connection.make_client(context) if old.runner is None else None
+    client = preferences.make_client(context) if old.runner is None else None
     reuse_task = old.task_id and (old.status == "STOPPED" or old.retryable and not old.error_code)
     job = Job(old.kind, old.payload, old.label, options=old.options, follow_up=old.follow_up,
               task_id=old.task_id if reuse_task else "", client=client, runner=old.runner)
@@ -118,10 +140,10 @@ def tick(context=None):
 def _refresh_balance(context, changed):
     """Ask for the credit balance after jobs settle, so the account strip shows what they cost."""
     global _balance_call
-    if _balance_call is not None and _balance_call.done:
+    if _balance_call is not None and _balance_call.done():
         view = context.window_manager.meshy
-        if _balance_call.error is None:
-            view.balance = int(_balance_call.result)
+        if _balance_call.exception() is None:
+            view.balance = int(_balance_call.result())
             view.balance_known = True
             view.balance_message = ""
         _balance_call = None  # a failed refresh leaves the last known figure; it is not news
@@ -129,8 +151,7 @@ def _refresh_balance(context, changed):
         # Finished or failed jobs change the balance (a charge, a refund); stopping does not.
         settled = next((j for j in changed if j.status in (DONE, FAILED) and j.client), None)
         if settled is not None:
-            from .background import BackgroundCall
-            _balance_call = BackgroundCall(settled.client.balance, name="meshy-call-balance")
+            _balance_call = call(settled.client.balance)
 
 
 def import_result(context, job, again=False):
@@ -207,51 +228,6 @@ def _tag_redraw(context):
 
 # --- watching (interactive) and waiting (background) -----------------------------------------
 
-class MESHY_OT_watch_jobs(bpy.types.Operator):
-    """Keep Meshy jobs moving while Blender stays responsive (runs by itself while jobs exist)"""
-    bl_idname = "meshy.watch_jobs"
-    bl_label = "Meshy: Watch Jobs"
-    bl_options = {'INTERNAL'}
-
-    _timer = None
-
-    def invoke(self, context, event):
-        global _watcher_running
-        if _watcher_running or bpy.app.background or context.window is None:
-            return {'CANCELLED'}
-        _watcher_running = True
-        self._timer = context.window_manager.event_timer_add(WATCH_INTERVAL, window=context.window)
-        context.window_manager.modal_handler_add(self)
-        return {'RUNNING_MODAL'}
-
-    def modal(self, context, event):
-        global _watcher_running
-        if event.type == 'TIMER' and event.timer is self._timer:
-            try:
-                busy = tick(context)
-            except Exception:  # keep watching: one bad tick must not strand every other job
-                traceback.print_exc()
-                busy = True
-            if not busy:
-                context.window_manager.event_timer_remove(self._timer)
-                _watcher_running = False
-                return {'FINISHED'}
-        # ESC and every other event belong to the artist: a job is never dropped from here.
-        return {'PASS_THROUGH'}
-
-    def cancel(self, context):
-        # Blender cancels modal operators when their window closes or a file loads; the jobs go
-        # on, so hand over to a fresh watcher.
-        global _watcher_running
-        _watcher_running = False
-        if self._timer is not None:
-            try:
-                context.window_manager.event_timer_remove(self._timer)
-            except (ReferenceError, ValueError):
-                pass
-        ensure_watching()
-
-
 def ensure_watching():
     """Start the modal watcher soon, in whichever window exists (interactive sessions only)."""
     if bpy.app.background or _watcher_running:
@@ -270,54 +246,6 @@ def _start_watcher():
         if _watcher_running:
             return None
     return 0.5  # no window could take it yet (e.g. during start-up): try again shortly
-
-
-class MESHY_OT_wait_jobs(bpy.types.Operator):
-    """Wait until every Meshy job has finished (background mode and scripts)"""
-    bl_idname = "meshy.wait_jobs"
-    bl_label = "Meshy: Wait for Jobs"
-
-    timeout: bpy.props.FloatProperty(
-        name="Timeout", description="Give up waiting after this many seconds (the jobs go on)",
-        default=900.0, min=0.0)
-
-    def execute(self, context):
-        deadline = time.monotonic() + self.timeout
-        shown = {}
-        while True:
-            busy = tick(context)
-            for job in _engine.jobs.values():
-                line = f"{job.label[:40]}: {job.status} {int(job.progress * 100)}%"
-                if job.message and not job.active:
-                    line += f" - {job.message}"
-                if shown.get(job.id) != line:
-                    shown[job.id] = line
-                    print(f"Meshy [{job.id}] {line}", flush=True)
-            if not busy:
-                break
-            if time.monotonic() >= deadline:
-                self.report({'WARNING'}, f"Stopped waiting after {self.timeout:.0f} s; "
-                                         f"{len(_engine.active_jobs())} Meshy jobs still running")
-                return {'CANCELLED'}
-            _engine.wait_for_event(min(0.1, max(0.0, deadline - time.monotonic())))
-        failed = [j for j in _engine.jobs.values() if j.status == FAILED]
-        if failed:
-            self.report({'WARNING'}, f"{len(failed)} Meshy job(s) failed: {failed[0].message}")
-        return {'FINISHED'}
-
-
-def draw_status_bar(self, context):
-    if _engine is None:
-        return
-    active = _engine.active_jobs()
-    if not active:
-        return
-    factor = sum(j.progress for j in active) / len(active)
-    text = f"Meshy: {len(active)} job{'s' if len(active) > 1 else ''}"
-    if hasattr(self.layout, "progress"):
-        self.layout.progress(factor=factor, type='BAR', text=text)
-    else:
-        self.layout.label(text=f"{text} {factor:.0%}")
 
 
 # --- recovery -----------------------------------------------------------------------------------
@@ -344,7 +272,7 @@ def recovery():
 def resume(context, entries=None):
     """Follow, download and import journal entries into the current file."""
     entries = scan_journal()[0] if entries is None else entries
-    client = connection.make_client(context)
+    client = preferences.make_client(context)
     for entry in entries:
         _engine.resume(entry, client)
     scan_journal()
@@ -368,7 +296,7 @@ def _on_load_post(*_args):
     if mine:
         try:
             resume(bpy.context, mine)
-        except connection.ConnectionSetupError as exc:
+        except preferences.ConnectionSetupError as exc:
             print(f"Meshy: {len(mine)} generation(s) of this file wait to resume: {exc}")
     ensure_watching()
 
@@ -393,30 +321,24 @@ def _scan_after_start():
 
 # --- registration -------------------------------------------------------------------------------
 
-classes = (MESHY_OT_watch_jobs, MESHY_OT_wait_jobs)
-
-
 def register():
-    global _engine
-    for cls in classes:
-        bpy.utils.register_class(cls)
+    global _engine, _calls
+    _calls = concurrent.futures.ThreadPoolExecutor(CALL_WORKERS, thread_name_prefix="meshy-call")
     journal = journal_mod.Journal(os.path.join(user_folder("journal"), "journal.json"))
-    from .results import choose_files
+    from .api.results import choose_files
     _engine = Engine(user_folder("cache"), journal, choose_files=choose_files)
     bpy.app.handlers.load_post.append(_on_load_post)
     bpy.app.handlers.save_post.append(_on_save_post)
-    bpy.types.STATUSBAR_HT_header.append(draw_status_bar)
     # register() may not touch the network or most of bpy.context: look at the journal just after.
     bpy.app.timers.register(_scan_after_start, first_interval=0.1)
 
 
 def unregister():
-    global _engine, _watcher_running, _balance_call
+    global _engine, _watcher_running, _balance_call, _calls
     if bpy.app.timers.is_registered(_scan_after_start):
         bpy.app.timers.unregister(_scan_after_start)
     if bpy.app.timers.is_registered(_start_watcher):
         bpy.app.timers.unregister(_start_watcher)
-    bpy.types.STATUSBAR_HT_header.remove(draw_status_bar)
     bpy.app.handlers.save_post.remove(_on_save_post)
     bpy.app.handlers.load_post.remove(_on_load_post)
     if _engine is not None:
@@ -424,7 +346,8 @@ def unregister():
     _engine = None
     _watcher_running = False
     _balance_call = None
+    if _calls is not None:
+        _calls.shutdown(wait=False, cancel_futures=True)
+    _calls = None
     _rows.clear()
     _mirrored.clear()
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)

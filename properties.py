@@ -1,5 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Property groups: what is saved with the file (Scene.meshy) and the live view (WindowManager.meshy).
+"""Every property group: what is saved with the file (Scene.meshy) and the live view
+(WindowManager.meshy).
+
+Scene.meshy holds the generation settings an artist picks in the sidebar (names and ranges follow
+the API pages), with Scene.meshy.tools for working on what is in the scene (retexture, remesh,
+convert, resize, rig, animate, print checks). Deprecated API fields (symmetry_mode, is_a_t_pose,
+art_style) are not offered: they no longer change results.
 
 WindowManager data is neither saved nor part of undo, which is exactly right for the job view: a
 job's truth lives in jobs.py and the journal; these properties are only what the UI draws.
@@ -7,11 +13,267 @@ job's truth lives in jobs.py and the journal; these properties are only what the
 
 import bpy
 from bpy.props import (
-    BoolProperty, CollectionProperty, FloatProperty, IntProperty, PointerProperty, StringProperty,
+    BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty,
+    StringProperty,
 )
 
-from .generation_settings import MESHY_PG_generate, settings_classes
 
+# --- shared by generation and the scene tools ---------------------------------------------
+
+AI_MODELS_3D = (
+    ('latest', "Latest (Meshy 6)", "The newest model"),
+    ('meshy-6', "Meshy 6", "Best quality; PBR includes an emission map"),
+    ('meshy-5', "Meshy 5", "The previous generation (cheaper)"),
+)
+
+IMAGE_SOURCES = (
+    ('FILE', "File", "An image file on disk"),
+    ('DATABLOCK', "Blender Image", "An image in this .blend (a render, or one open in the Image Editor)"),
+    ('TASK', "Meshy Image Task", "The result of a finished Text to Image / Image to Image task"),
+)
+
+SUPPORTED_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tga", ".bmp", ".tif", ".tiff",
+                              ".exr", ".gif")
+
+
+class MESHY_PG_image_input(bpy.types.PropertyGroup):
+    """One input picture: a file or a Blender image."""
+    source: EnumProperty(name="Source", items=IMAGE_SOURCES[:2], default='FILE')
+    filepath: StringProperty(name="File", subtype='FILE_PATH')
+    image: PointerProperty(name="Image", type=bpy.types.Image)
+
+
+# --- Scene.meshy.tools: working on what is in the scene --------------------------------------
+
+EXPORT_FORMATS = (
+    ('glb', "GLB", ""), ('fbx', "FBX", ""), ('obj', "OBJ", ""), ('usdz', "USDZ", ""),
+    ('blend', "Blend", ""), ('stl', "STL", ""), ('3mf', "3MF", ""),
+)
+
+
+class MESHY_PG_tools(bpy.types.PropertyGroup):
+    # --- retexture ---
+    style_source: EnumProperty(
+        name="Style From",
+        items=(('TEXT', "Text", "Describe the new look"), ('IMAGE', "Image", "Match a picture")),
+        default='TEXT')
+    style_prompt: StringProperty(name="Style", description="The new look, up to 600 characters")
+    style_image: PointerProperty(type=MESHY_PG_image_input)
+    retexture_ai_model: EnumProperty(name="AI Model", items=AI_MODELS_3D, default='latest')
+    enable_original_uv: BoolProperty(
+        name="Keep Original UVs", default=True,
+        description="Texture the mesh's own UVs; the result then replaces the object's material "
+                    "and keeps its mesh. Off: Meshy unwraps it and the result is a new object")
+    enable_pbr: BoolProperty(name="PBR Maps", default=True)
+    hd_texture: BoolProperty(name="HD Texture", default=False, description="4K base colour")
+    remove_lighting: BoolProperty(name="Remove Lighting", default=True)
+
+    # --- remesh ---
+    topology: EnumProperty(
+        name="Topology",
+        items=(('triangle', "Triangles", ""), ('quad', "Quads", "")), default='triangle')
+    target_polycount: IntProperty(name="Polycount", default=30000, min=100, max=300000,
+                                  soft_max=100000)
+    use_adaptive_decimation: BoolProperty(name="Adaptive Polycount", default=False)
+    decimation_mode: EnumProperty(
+        name="Detail",
+        items=(('1', "Ultra", ""), ('2', "High", ""), ('3', "Medium", ""), ('4', "Low", "")),
+        default='3')
+
+    # --- convert ---
+    convert_formats: EnumProperty(name="Formats", items=EXPORT_FORMATS, options={'ENUM_FLAG'},
+                                  default={'fbx'})
+
+    # --- resize ---
+    resize_mode: EnumProperty(
+        name="Resize By",
+        items=(('HEIGHT', "Height", "Scale so the model is this tall"),
+               ('LONGEST', "Longest Side", "Scale so the longest side is this long"),
+               ('AUTO', "Real-World Size", "Let Meshy estimate the real size")),
+        default='HEIGHT')
+    resize_value: FloatProperty(name="Size", default=1.8, min=0.001, soft_max=100.0,
+                                unit='LENGTH', subtype='DISTANCE')
+    origin_at: EnumProperty(name="Origin", items=(('bottom', "Bottom", ""), ('center', "Center", "")),
+                            default='bottom')
+
+    # --- rig ---
+    height_meters: FloatProperty(
+        name="Character Height", default=0.0, min=0.0, soft_max=5.0, unit='LENGTH',
+        description="The character's height in metres (0: measure the selected object)")
+    use_rig_texture: BoolProperty(name="Base Colour Image", default=False,
+                                  description="Send the character's UV base colour texture too")
+    rig_texture: PointerProperty(type=MESHY_PG_image_input)
+
+    # --- animate ---
+    action_id: IntProperty(name="Action ID", default=92, min=0,
+                           description="Animation from Meshy's library (the list fills it in)")
+    action_name: StringProperty(name="Animation")
+    fps: EnumProperty(
+        name="Frame Rate",
+        items=(('0', "As Is", "Keep the clip's frame rate (30)"), ('24', "24", ""), ('25', "25", ""),
+               ('30', "30", ""), ('60', "60", "")),
+        default='0')
+
+    # --- print ---
+    max_colors: IntProperty(name="Colours", default=4, min=1, max=16)
+    max_depth: IntProperty(name="Colour Detail", default=4, min=3, max=6,
+                           description="Finer colour boundaries at higher values")
+
+    # --- history ---
+    history_kind: EnumProperty(name="Family", items=lambda self, context: history_kinds())
+    history_page: IntProperty(name="Page", default=1, min=1)
+
+
+_history_kinds = []
+
+
+def history_kinds():
+    """Families Meshy lets us list (rigging and animation have no documented list endpoint).
+
+    Built on first use, not at registration, and kept: Blender needs the list to stay alive.
+    """
+    if not _history_kinds:
+        from .api import tasks
+        _history_kinds.extend((kind, tasks.family(kind).label, "") for kind in tasks.KINDS
+                              if tasks.family(kind).list_path and kind != "text_to_3d_refine")
+    return _history_kinds
+
+
+# --- Scene.meshy: generation settings -----------------------------------------------------
+
+PROMPT_LIMIT = 600
+
+MODES = (
+    ('TEXT_TO_3D', "Text to 3D", "Generate a model from a description", 'FONT_DATA', 0),
+    ('IMAGE_TO_3D', "Image to 3D", "Generate a model from one picture", 'IMAGE_DATA', 1),
+    ('MULTI_IMAGE_TO_3D', "Multi-image to 3D", "Generate a model from 1-4 views of one object",
+     'IMAGE_REFERENCE', 2),
+    ('TEXT_TO_IMAGE', "Text to Image", "Generate a concept image from a description", 'IMAGE', 3),
+    ('IMAGE_TO_IMAGE', "Image to Image", "Transform pictures with a prompt", 'IMAGE_RGB', 4),
+)
+
+IMAGE_MODELS = (
+    ('nano-banana', "Nano Banana", "Standard model"),
+    ('nano-banana-2', "Nano Banana 2", "Balanced model"),
+    ('nano-banana-pro', "Nano Banana Pro", "Enhanced quality"),
+    ('gpt-image-2', "GPT Image 2", "High fidelity (aspect ratios 1:1, 3:2, 2:3 only)"),
+)
+
+ASPECT_RATIOS = {
+    "nano-banana": ("1:1", "16:9", "9:16", "4:3", "3:4"),
+    "nano-banana-2": ("1:1", "16:9", "9:16", "4:3", "3:4"),
+    "nano-banana-pro": ("1:1", "16:9", "9:16", "4:3", "3:4"),
+    "gpt-image-2": ("1:1", "3:2", "2:3"),
+}
+_ALL_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3")
+
+POSES = (
+    ('NONE', "No Pose", "No pose preset"),
+    ('a-pose', "A-Pose", "Arms angled down: good for rigging"),
+    ('t-pose', "T-Pose", "Arms straight out: good for rigging"),
+)
+
+class MESHY_PG_generate(bpy.types.PropertyGroup):
+    mode: EnumProperty(name="Mode", items=MODES, default='TEXT_TO_3D')
+    prompt: StringProperty(
+        name="Prompt",
+        description=f"Describe the object (up to {PROMPT_LIMIT} characters)")
+
+    # --- model generation (text, image, multi-image to 3D) ---
+    ai_model: EnumProperty(name="AI Model", items=AI_MODELS_3D, default='latest')
+    model_type: EnumProperty(
+        name="Mesh Type",
+        items=(('standard', "Standard", "Regular high-detail mesh"),
+               ('lowpoly', "Low Poly", "Clean low-poly mesh (ignores model, remesh and polycount)")),
+        default='standard')
+    should_remesh: BoolProperty(
+        name="Remesh", default=True,
+        description="Run the remesh phase; off returns the highest-precision triangle mesh")
+    topology: EnumProperty(
+        name="Topology",
+        items=(('triangle', "Triangles", "A decimated triangle mesh"),
+               ('quad', "Quads", "A quad-dominant mesh")),
+        default='triangle')
+    target_polycount: IntProperty(
+        name="Polycount", description="Target number of polygons (100 to 300,000)",
+        default=30000, min=100, max=300000, soft_max=100000)
+    use_adaptive_decimation: BoolProperty(
+        name="Adaptive Polycount", default=False,
+        description="Let Meshy choose the polycount for the shape (ignores Polycount)")
+    decimation_mode: EnumProperty(
+        name="Detail",
+        items=(('1', "Ultra", ""), ('2', "High", ""), ('3', "Medium", ""), ('4', "Low", "")),
+        default='3')
+    pose_mode: EnumProperty(name="Pose", items=POSES, default='NONE')
+    auto_size: BoolProperty(
+        name="Real-World Size", default=False,
+        description="Let Meshy estimate the object's real height and scale it")
+    origin_at: EnumProperty(
+        name="Origin", items=(('bottom', "Bottom", ""), ('center', "Center", "")), default='bottom')
+    moderation: BoolProperty(name="Moderation", default=False,
+                             description="Screen the inputs for harmful content first")
+    alpha_thumbnail: BoolProperty(name="Transparent Thumbnail", default=False)
+    save_pre_remeshed_model: BoolProperty(
+        name="Keep Pre-Remesh Model", default=False,
+        description="Also store the model as it was before remeshing")
+    image_enhancement: BoolProperty(
+        name="Enhance Input Image", default=True,
+        description="Optimise the input picture first (Meshy 6 only)")
+
+    # --- texturing ---
+    should_texture: BoolProperty(name="Texture", default=True,
+                                 description="Generate textures (off: a bare mesh, cheaper)")
+    enable_pbr: BoolProperty(
+        name="PBR Maps", default=True,
+        description="Metallic, roughness and normal maps too (and emission with Meshy 6)")
+    hd_texture: BoolProperty(name="HD Texture", default=False,
+                             description="4K base colour (Meshy 6 only)")
+    remove_lighting: BoolProperty(
+        name="Remove Lighting", default=True,
+        description="Remove baked highlights and shadows from the base colour (Meshy 6 only)")
+    texture_prompt: StringProperty(
+        name="Texture Prompt",
+        description=f"Extra guidance for the texture (up to {PROMPT_LIMIT} characters)")
+    texture_image: PointerProperty(type=MESHY_PG_image_input)
+    use_texture_image: BoolProperty(name="Texture Image", default=False,
+                                    description="Guide the texture with a picture")
+
+    # --- text to 3D ---
+    auto_refine: BoolProperty(
+        name="Texture Automatically", default=True,
+        description="Run the texturing (refine) step as soon as the shape (preview) is done")
+    import_preview: BoolProperty(
+        name="Import Untextured Preview", default=False,
+        description="Also import the untextured preview to judge the shape first")
+
+    # --- image inputs ---
+    image_source: EnumProperty(name="Image From", items=IMAGE_SOURCES, default='FILE')
+    image_input: PointerProperty(type=MESHY_PG_image_input)
+    input_task_id: StringProperty(
+        name="Image Task", description="Task id of a finished Text to Image or Image to Image task")
+    multi_view_thumbnails: BoolProperty(name="Four View Thumbnails", default=False)
+    views: CollectionProperty(type=MESHY_PG_image_input, name="Views")
+    active_view: IntProperty()
+
+    # --- images ---
+    image_ai_model: EnumProperty(name="Image Model", items=IMAGE_MODELS, default='nano-banana')
+    aspect_ratio: EnumProperty(
+        name="Aspect Ratio", items=[(r, r, "") for r in _ALL_RATIOS], default="1:1")
+    generate_multi_view: BoolProperty(
+        name="Multi-View", default=False,
+        description="One image showing the subject from several angles (no aspect ratio)")
+    image_pose_mode: EnumProperty(name="Pose", items=POSES, default='NONE')
+    use_openai_images: BoolProperty(
+        name="Use OpenAI-Compatible Endpoint", default=False,
+        description="Generate concept images with the endpoint set in the preferences")
+    references: CollectionProperty(type=MESHY_PG_image_input, name="Reference Images")
+    active_reference: IntProperty()
+
+    # --- working on the selected object (retexture, remesh, rig, ...) ---
+    tools: PointerProperty(type=MESHY_PG_tools)
+
+
+# --- WindowManager.meshy: the live view ------------------------------------------------------
 
 class MESHY_PG_job(bpy.types.PropertyGroup):
     """One row of the Jobs list, mirrored from jobs.Job by jobs.tick()."""
@@ -63,7 +325,9 @@ class MESHY_PG_window(bpy.types.PropertyGroup):
 
 
 classes = (
-    *settings_classes,
+    MESHY_PG_image_input,
+    MESHY_PG_tools,
+    MESHY_PG_generate,
     MESHY_PG_job,
     MESHY_PG_animation,
     MESHY_PG_history_item,

@@ -10,7 +10,7 @@
 
 Modules: client (HTTP, retries, create-once), tasks (the family table: validation, cost, result
 files), stream (following a task), download (checked, atomic downloads), media (data URIs),
-images_openai (concept images from an OpenAI-compatible service), errors (what can go wrong).
+images (concept images from an OpenAI-compatible service, and the job runner for them), errors (what can go wrong).
 Pillow and sseclient are imported only by the functions that need them.
 """
 
@@ -19,7 +19,7 @@ from .errors import (AuthError, BadRequest, Cancelled, ConnectionFailed, Downloa
                      FollowTimeout, Forbidden, InputError, InsecureURL, InsufficientCredits,
                      MeshyError, NotFound, RateLimited, RequestError, ServerError, TaskCanceled,
                      TaskFailed, Unprocessable, ValidationError)
-from .images_openai import generate_images
+from .images import ConceptImages, generate_images
 from .media import DataURI, image_data_uri, model_data_uri
 from .retry import RetryPolicy
 from .tasks import KINDS, ResultFile, cost, family, result_files, validate
@@ -27,7 +27,7 @@ from .tasks import KINDS, ResultFile, cost, family, result_files, validate
 __all__ = [
     "MeshyClient", "DEFAULT_BASE_URL", "RetryPolicy",
     "KINDS", "family", "validate", "cost", "result_files", "ResultFile",
-    "image_data_uri", "model_data_uri", "DataURI", "generate_images",
+    "image_data_uri", "model_data_uri", "DataURI", "generate_images", "ConceptImages",
     "MeshyError", "ValidationError", "InputError", "InsecureURL", "Cancelled",
     "ConnectionFailed", "DownloadError", "FollowTimeout", "RequestError", "BadRequest",
     "AuthError", "InsufficientCredits", "Forbidden", "NotFound", "Unprocessable", "RateLimited",

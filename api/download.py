@@ -14,6 +14,7 @@ computer), and carry no API key: result URLs are pre-signed.
 """
 
 import codecs
+import contextlib
 import json
 import logging
 import os
@@ -123,19 +124,14 @@ def _attempt(session, url, destination, fmt, max_bytes, timeout, cancel, user_ag
         if declared is not None and max_bytes is not None and declared > max_bytes:
             raise DownloadError(f"The file is {declared:,} bytes, over the {max_bytes:,}-byte "
                                 "limit for downloads.")
-        directory, name = os.path.split(destination)
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
-        try:
-            received = _write_body(response, handle, max_bytes, cancel)
+        with atomic_file(destination) as out:
+            received = _write_body(response, out, max_bytes, cancel)
             if declared is not None and received != declared:
                 raise _Retryable(f"truncated: {received:,} of {declared:,} bytes arrived")
-            problem = check_file(temporary, fmt, received)
+            out.flush()
+            problem = check_file(out.name, fmt, received)
             if problem:
                 raise _Retryable(f"the {fmt.upper()} file is corrupt ({problem})")
-            os.replace(temporary, destination)
-        except BaseException:
-            _remove(temporary)
-            raise
     log.debug("downloaded %s (%d bytes) to %s", for_log(url), received, destination)
     return destination
 
@@ -148,33 +144,49 @@ def _declared_length(response):
         return None
 
 
-def _write_body(response, handle, max_bytes, cancel):
+def _write_body(response, out, max_bytes, cancel):
     received = 0
-    with os.fdopen(handle, "wb") as out:
-        try:
-            for block in response.iter_content(_BLOCK):
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("The download")
-                received += len(block)
-                if max_bytes is not None and received > max_bytes:
-                    raise DownloadError(f"The file is larger than the {max_bytes:,}-byte limit "
-                                        "for downloads.")
-                out.write(block)
-        except MeshyError:
-            raise
-        except _READ_ERRORS as exc:
+    try:
+        for block in response.iter_content(_BLOCK):
             if cancel is not None and cancel.is_set():
-                raise Cancelled("The download") from None
-            raise _Retryable(f"the connection broke after {received:,} bytes "
-                             f"({type(exc).__name__})") from None
+                raise Cancelled("The download")
+            received += len(block)
+            if max_bytes is not None and received > max_bytes:
+                raise DownloadError(f"The file is larger than the {max_bytes:,}-byte limit "
+                                    "for downloads.")
+            out.write(block)
+    except MeshyError:
+        raise
+    except _READ_ERRORS as exc:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("The download") from None
+        raise _Retryable(f"the connection broke after {received:,} bytes "
+                         f"({type(exc).__name__})") from None
     return received
 
 
-def _remove(path):
+@contextlib.contextmanager
+def atomic_file(destination):
+    """An open binary file that becomes `destination` only if the block ends without error.
+
+    It is written beside the destination (same file system, so the rename is atomic) under a
+    hidden ".part" name; on any error it is removed, so nothing half-written is ever left.
+    """
+    directory, name = os.path.split(destination)
+    os.makedirs(directory or ".", exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory or ".")
+    os.close(handle)
     try:
-        os.remove(path)
-    except OSError:
-        pass
+        # Opened by name so that `out.name` is the temporary path (checks read the file back).
+        with open(temporary, "wb") as out:
+            yield out
+        os.replace(temporary, destination)
+    except BaseException:
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
+        raise
 
 
 # --- format checks ------------------------------------------------------------------------------

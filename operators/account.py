@@ -3,18 +3,18 @@
 
 import bpy
 
-from .. import connection
-from ..background import BackgroundCall
-from .waiting import BackgroundCallOperator, describe
+from .. import jobs, preferences
+from .calls import CallOperator
+from .poll import describe
 
-class MESHY_OT_test_connection(BackgroundCallOperator, bpy.types.Operator):
+class MESHY_OT_test_connection(CallOperator, bpy.types.Operator):
     """Ask Meshy for the credit balance: proves the key, the server and the network work"""
     bl_idname = "meshy.test_connection"
     bl_label = "Meshy: Test Connection"
 
     def start_call(self, context):
-        client = connection.make_client(context)
-        return BackgroundCall(client.balance, name="meshy-call-balance")
+        client = preferences.make_client(context)
+        return jobs.call(client.balance)
 
     def finish(self, context, balance, error):
         view = context.window_manager.meshy
@@ -37,7 +37,7 @@ class MESHY_OT_use_test_key(bpy.types.Operator):
     bl_options = {'INTERNAL'}
 
     def execute(self, context):
-        connection.preferences(context).api_key = connection.TEST_MODE_KEY
+        preferences.get(context).api_key = preferences.TEST_MODE_KEY
         context.preferences.is_dirty = True
         self.report({'INFO'}, "Test-mode key set: results are samples and cost no credits")
         return {'FINISHED'}
@@ -51,7 +51,7 @@ class MESHY_OT_open_preferences(bpy.types.Operator):
     def execute(self, context):
         bpy.ops.screen.userpref_show('INVOKE_DEFAULT')
         context.preferences.active_section = 'ADDONS'
-        bpy.ops.preferences.addon_show(module=connection.__package__)
+        bpy.ops.preferences.addon_show(module=preferences.__package__)
         return {'FINISHED'}
 
 

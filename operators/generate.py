@@ -4,8 +4,9 @@
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from .. import connection, generation, jobs
+from .. import jobs, preferences, request
 from ..engine import stand_in_payload
+from .poll import CANNOT_SEND, network_problem, report
 
 MODE_LABELS = {
     'TEXT_TO_3D': "Text to 3D", 'IMAGE_TO_3D': "Image to 3D",
@@ -14,25 +15,16 @@ MODE_LABELS = {
 }
 
 
-def network_problem(context):
-    """Why nothing can be sent to Meshy right now ("" when it can)."""
-    if connection.key_source(context) == "missing":
-        return "Add your Meshy API key in the add-on preferences first"
-    problem = connection.base_url_problem(connection.base_url(context))
-    return problem or connection.offline_reason(context)
-
-
-def send(operator, context, request):
+def send(operator, context, outgoing):
     """Submit a request as a job and report it; the one path every generating operator takes."""
     from ..api.errors import MeshyError
     try:
-        job = jobs.submit(context, request.kind, request.payload, request.label,
-                          options=request.options, follow_up=request.follow_up)
-    except (connection.ConnectionSetupError, MeshyError) as exc:
-        operator.report({'ERROR'}, str(exc))
-        return {'CANCELLED'}
+        job = jobs.submit(context, outgoing.kind, outgoing.payload, outgoing.label,
+                          options=outgoing.options, follow_up=outgoing.follow_up)
+    except CANNOT_SEND as exc:
+        return report(operator, exc)
     try:
-        credits = request.cost()
+        credits = outgoing.cost()
     except MeshyError:
         credits = 0
     operator.report({'INFO'}, f"Sent to Meshy: {job.label} ({credits} credits)")
@@ -54,7 +46,7 @@ class MESHY_OT_generate(bpy.types.Operator):
             return False
         settings = context.scene.meshy
         concept = settings.mode == 'TEXT_TO_IMAGE' and settings.use_openai_images
-        reason = ("" if concept else network_problem(context)) or generation.problem(context)
+        reason = ("" if concept else network_problem(context)) or request.problem(context)
         if reason:
             cls.poll_message_set(reason)
             return False
@@ -64,41 +56,38 @@ class MESHY_OT_generate(bpy.types.Operator):
         settings = context.scene.meshy
         if self.mode != 'CURRENT':
             settings.mode = self.mode
-            reason = generation.problem(context)
+            reason = request.problem(context)
             if reason:
                 self.report({'ERROR'}, reason)
                 return {'CANCELLED'}
-        from ..api.errors import MeshyError
         if settings.mode == 'TEXT_TO_IMAGE' and settings.use_openai_images:
             return self.concept_image(context, settings)
         try:
-            request = generation.build(context)
+            outgoing = request.build(context)
             from ..api import tasks
             # Validate what can be validated before anything is sent (images are checked when
             # they are encoded, on the worker).
-            tasks.validate(request.kind, stand_in_payload(request.payload))
-        except MeshyError as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        return send(self, context, request)
+            tasks.validate(outgoing.kind, stand_in_payload(outgoing.payload))
+        except CANNOT_SEND as exc:
+            return report(self, exc)
+        return send(self, context, outgoing)
 
 
     def concept_image(self, context, settings):
-        from ..concept_images import ConceptImages
-        prefs = connection.preferences(context)
+        from ..api.images import ConceptImages
+        prefs = preferences.get(context)
         url = prefs.image_base_url.strip().rstrip("/")
-        problem = connection.base_url_problem(url) or connection.offline_reason(context, url)
+        problem = preferences.base_url_problem(url) or preferences.offline_reason(context, url)
         if not url or problem:
             self.report({'ERROR'}, problem or "Set the image endpoint in the add-on preferences")
             return {'CANCELLED'}
         runner = ConceptImages(url, prefs.image_api_key.strip(), prefs.image_model.strip(),
                                settings.prompt.strip())
         try:
-            job = jobs.submit(context, "concept_image", {}, generation.label_for(
+            job = jobs.submit(context, "concept_image", {}, request.label_for(
                 settings.prompt, "Concept image"), runner=runner)
-        except connection.ConnectionSetupError as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
+        except CANNOT_SEND as exc:
+            return report(self, exc)
         self.report({'INFO'}, f"Sent to {prefs.image_model}: {job.label}")
         return {'FINISHED'}
 
@@ -124,11 +113,11 @@ class MESHY_OT_refine_preview(bpy.types.Operator):
             self.report({'ERROR'}, "Choose the preview to texture (its task id)")
             return {'CANCELLED'}
         settings = context.scene.meshy
-        payload = generation.refine_payload(context)
+        payload = request.refine_payload(context)
         payload["preview_task_id"] = self.task_id
-        request = generation.Request("text_to_3d_refine", payload, self.label or "Text to 3D",
+        outgoing = request.Request("text_to_3d_refine", payload, self.label or "Text to 3D",
                                      {"hd_texture": bool(settings.hd_texture)})
-        return send(self, context, request)
+        return send(self, context, outgoing)
 
 
 class _ImageListOperator:
@@ -144,7 +133,7 @@ class MESHY_OT_add_image_input(_ImageListOperator, bpy.types.Operator):
     def execute(self, context):
         settings = context.scene.meshy
         items = getattr(settings, self.collection)
-        limit = generation.MAX_VIEWS if self.collection == "views" else generation.MAX_REFERENCES
+        limit = request.MAX_VIEWS if self.collection == "views" else request.MAX_REFERENCES
         if len(items) >= limit:
             self.report({'WARNING'}, f"Meshy takes at most {limit} images here")
             return {'CANCELLED'}
@@ -217,7 +206,7 @@ class MESHY_OT_image_to_3d_from_editor(bpy.types.Operator):
 
     def execute(self, context):
         bpy.ops.meshy.use_image_for_3d(image_name=context.space_data.image.name)
-        reason = generation.problem(context)
+        reason = request.problem(context)
         if reason:
             self.report({'ERROR'}, reason)
             return {'CANCELLED'}

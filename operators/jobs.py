@@ -1,15 +1,95 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Job actions from the Jobs panel: stop, delete on Meshy, import, retry, open folder, resume."""
+"""The jobs: the watcher (interactive) and wait (background) that keep them moving, and the
+actions from the Jobs panel: stop, delete on Meshy, import, retry, open folder, resume."""
 
 import os
+import time
+import traceback
 
 import bpy
 from bpy.props import StringProperty
 
-from .. import connection, jobs
-from ..background import BackgroundCall
-from .waiting import BackgroundCallOperator, describe
-from ..engine import ACTIVE, DELETED, FINISHED, READY
+from .. import preferences, jobs
+from ..engine import ACTIVE, DELETED, FAILED, FINISHED, READY
+from .calls import CallOperator
+from .poll import CANNOT_SEND, describe, report
+
+
+class MESHY_OT_watch_jobs(bpy.types.Operator):
+    """Keep Meshy jobs moving while Blender stays responsive (runs by itself while jobs exist)"""
+    bl_idname = "meshy.watch_jobs"
+    bl_label = "Meshy: Watch Jobs"
+    bl_options = {'INTERNAL'}
+
+    _timer = None
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None or not jobs.watcher_started():
+            return {'CANCELLED'}
+        self._timer = context.window_manager.event_timer_add(jobs.WATCH_INTERVAL,
+                                                             window=context.window)
+        context.window_manager.modal_handler_add(self)
+        return {'RUNNING_MODAL'}
+
+    def modal(self, context, event):
+        if event.type == 'TIMER' and event.timer is self._timer:
+            try:
+                busy = jobs.tick(context)
+            except Exception:  # keep watching: one bad tick must not strand every other job
+                traceback.print_exc()
+                busy = True
+            if not busy:
+                context.window_manager.event_timer_remove(self._timer)
+                jobs.watcher_stopped()
+                return {'FINISHED'}
+        # ESC and every other event belong to the artist: a job is never dropped from here.
+        return {'PASS_THROUGH'}
+
+    def cancel(self, context):
+        # Blender cancels modal operators when their window closes or a file loads; the jobs go
+        # on, so hand over to a fresh watcher.
+        jobs.watcher_stopped()
+        if self._timer is not None:
+            try:
+                context.window_manager.event_timer_remove(self._timer)
+            except (ReferenceError, ValueError):
+                pass
+        jobs.ensure_watching()
+
+
+class MESHY_OT_wait_jobs(bpy.types.Operator):
+    """Wait until every Meshy job has finished (background mode and scripts)"""
+    bl_idname = "meshy.wait_jobs"
+    bl_label = "Meshy: Wait for Jobs"
+
+    timeout: bpy.props.FloatProperty(
+        name="Timeout", description="Give up waiting after this many seconds (the jobs go on)",
+        default=900.0, min=0.0)
+
+    def execute(self, context):
+        engine = jobs.engine()
+        deadline = time.monotonic() + self.timeout
+        shown = {}
+        while True:
+            busy = jobs.tick(context)
+            for job in engine.jobs.values():
+                line = f"{job.label[:40]}: {job.status} {int(job.progress * 100)}%"
+                if job.message and not job.active:
+                    line += f" - {job.message}"
+                if shown.get(job.id) != line:
+                    shown[job.id] = line
+                    print(f"Meshy [{job.id}] {line}", flush=True)
+            if not busy:
+                break
+            if time.monotonic() >= deadline:
+                self.report({'WARNING'}, f"Stopped waiting after {self.timeout:.0f} s; "
+                                         f"{len(engine.active_jobs())} Meshy jobs still running")
+                return {'CANCELLED'}
+            engine.wait_for_event(min(0.1, max(0.0, deadline - time.monotonic())))
+        failed = [j for j in engine.jobs.values() if j.status == FAILED]
+        if failed:
+            self.report({'WARNING'}, f"{len(failed)} Meshy job(s) failed: {failed[0].message}")
+        return {'FINISHED'}
 
 
 def _job(job_id):
@@ -48,7 +128,7 @@ class MESHY_OT_stop_job(_JobOperator, bpy.types.Operator):
         return {'FINISHED'}
 
 
-class MESHY_OT_delete_job(_JobOperator, BackgroundCallOperator, bpy.types.Operator):
+class MESHY_OT_delete_job(_JobOperator, CallOperator, bpy.types.Operator):
     """Delete this task on Meshy: its results are gone for good (credits are not refunded)"""
     bl_idname = "meshy.delete_job"
     bl_label = "Meshy: Delete Task on Meshy"
@@ -59,10 +139,10 @@ class MESHY_OT_delete_job(_JobOperator, BackgroundCallOperator, bpy.types.Operat
     def start_call(self, context):
         job = _job(self.job_id)
         if job is None or not job.task_id:
-            return BackgroundCall(lambda: None, name="meshy-call-delete")  # nothing on Meshy yet
-        client = connection.make_client(context)
+            return jobs.call(lambda: None)  # nothing on Meshy yet
+        client = preferences.make_client(context)
         jobs.engine().stop(job.id)
-        return BackgroundCall(client.delete, job.kind, job.task_id, name="meshy-call-delete")
+        return jobs.call(client.delete, job.kind, job.task_id)
 
     def finish(self, context, result, error):
         from ..api.errors import NotFound
@@ -94,9 +174,8 @@ class MESHY_OT_retry_job(_JobOperator, bpy.types.Operator):
             return {'CANCELLED'}
         try:
             jobs.retry(context, job.id)
-        except connection.ConnectionSetupError as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
+        except CANNOT_SEND as exc:
+            return report(self, exc)
         return {'FINISHED'}
 
 
@@ -148,9 +227,8 @@ class MESHY_OT_resume_jobs(bpy.types.Operator):
     def execute(self, context):
         try:
             count = jobs.resume(context)
-        except connection.ConnectionSetupError as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
+        except CANNOT_SEND as exc:
+            return report(self, exc)
         self.report({'INFO'}, f"Resuming {count} Meshy generation(s)")
         return {'FINISHED'}
 
@@ -186,6 +264,8 @@ class MESHY_OT_clear_finished(bpy.types.Operator):
 
 
 classes = (
+    MESHY_OT_watch_jobs,
+    MESHY_OT_wait_jobs,
     MESHY_OT_stop_job,
     MESHY_OT_delete_job,
     MESHY_OT_retry_job,

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Lists fetched from Meshy in the background: the animation catalogue and the task history.
 
-Both are one-off calls (BackgroundCall) watched by a modal timer, so the interface never waits;
+Both are one-off calls (jobs.call) watched by a modal timer, so the interface never waits;
 in background mode (scripts, tests) they simply wait for the call.
 """
 
@@ -11,9 +11,9 @@ import os
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from .. import connection, jobs
-from ..background import BackgroundCall
-from .waiting import BackgroundCallOperator, describe
+from .. import preferences, jobs
+from .calls import CallOperator
+from .poll import CANNOT_SEND, describe, report
 
 CATALOGUE_FILE = "animation_catalogue.json"
 HISTORY_PAGE_SIZE = 20
@@ -39,14 +39,14 @@ def fill_catalogue(context, entries):
     return len(items)
 
 
-class MESHY_OT_fetch_animations(BackgroundCallOperator, bpy.types.Operator):
+class MESHY_OT_fetch_animations(CallOperator, bpy.types.Operator):
     """Fetch Meshy's animation library (kept on this computer for when you are offline)"""
     bl_idname = "meshy.fetch_animations"
     bl_label = "Meshy: Fetch Animation Library"
 
     def start_call(self, context):
-        client = connection.make_client(context)
-        return BackgroundCall(client.animation_catalogue, name="meshy-call-catalogue")
+        client = preferences.make_client(context)
+        return jobs.call(client.animation_catalogue)
 
     def finish(self, context, result, error):
         if error is None:
@@ -94,7 +94,7 @@ class MESHY_OT_pick_animation(bpy.types.Operator):
         return {'FINISHED'}
 
 
-class MESHY_OT_fetch_history(BackgroundCallOperator, bpy.types.Operator):
+class MESHY_OT_fetch_history(CallOperator, bpy.types.Operator):
     """List your past Meshy tasks of the chosen kind, newest first"""
     bl_idname = "meshy.fetch_history"
     bl_label = "Meshy: Refresh History"
@@ -106,11 +106,10 @@ class MESHY_OT_fetch_history(BackgroundCallOperator, bpy.types.Operator):
         tools = context.scene.meshy.tools
         if self.page:
             tools.history_page = self.page
-        client = connection.make_client(context)
+        client = preferences.make_client(context)
         self._kind = tools.history_kind
-        return BackgroundCall(list_with_thumbnails, client, self._kind, tools.history_page,
-                              os.path.join(jobs.user_folder("cache"), "thumbnails"),
-                              name="meshy-call-history")
+        return jobs.call(list_with_thumbnails, client, self._kind, tools.history_page,
+                         os.path.join(jobs.user_folder("cache"), "thumbnails"))
 
     def finish(self, context, result, error):
         view = context.window_manager.meshy
@@ -178,9 +177,8 @@ class MESHY_OT_import_task(bpy.types.Operator):
             return {'CANCELLED'}
         try:
             jobs.submit(context, self.kind, {}, self.label or self.kind, task_id=self.task_id)
-        except connection.ConnectionSetupError as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
+        except CANNOT_SEND as exc:
+            return report(self, exc)
         return {'FINISHED'}
 
 

@@ -8,9 +8,10 @@ otherwise exported as GLB) or, when given `input_task_id` (from the History pane
 import bpy
 from bpy.props import StringProperty
 
-from .. import export, generation, jobs
+from .. import jobs, request, selection
 from ..engine import stand_in_payload
-from .generate import network_problem, send
+from .generate import send
+from .poll import CANNOT_SEND, network_problem, report
 
 
 class _SceneOperator:
@@ -44,14 +45,12 @@ class _SceneOperator:
 
     def execute(self, context):
         from ..api import tasks
-        from ..api.errors import MeshyError
         # Cheapest and most basic first: what to work on, then how; the export comes last.
         try:
-            objects = [] if self.input_task_id else export.check_selection(
+            objects = [] if self.input_task_id else selection.check_selection(
                 context, context.selected_objects, self.face_limit)
-        except export.SelectionError as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
+        except CANNOT_SEND as exc:
+            return report(self, exc)
         problem = self.settings_problem(context)
         if problem:
             self.report({'ERROR'}, problem)
@@ -67,10 +66,9 @@ class _SceneOperator:
             payload.update(self.payload(context, objects))
             options.update(self.job_options(context, objects))
             tasks.validate(self.kind, stand_in_payload(payload))
-        except (export.SelectionError, MeshyError) as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        return send(self, context, generation.Request(self.kind, payload, label, options))
+        except CANNOT_SEND as exc:
+            return report(self, exc)
+        return send(self, context, request.Request(self.kind, payload, label, options))
 
     def job_options(self, context, objects):
         return {}
@@ -81,14 +79,14 @@ class _SceneOperator:
         label = f"{self.verb} {first.name}" if len(objects) == 1 else \
             f"{self.verb} {len(objects)} objects"
         if len(objects) == 1:
-            task_id, reason = export.task_reference(first, self.kind)
+            task_id, reason = selection.task_reference(first, self.kind)
             if task_id:
                 options.update(placement="source", source_object=first.name)
                 return {"input_task_id": task_id}, label
             if reason:
                 self.report({'INFO'}, reason)
-        path = export.export_glb(context, objects)
-        upload = export.model_input(path)
+        path = selection.export_glb(context, objects)
+        upload = selection.model_input(path)
         self.report({'INFO'}, f"Uploading {upload.description.split('upload ')[-1]}")
         options.update(placement="world", source_object=first.name)
         return {"model_url": upload}, label
@@ -107,10 +105,10 @@ class MESHY_OT_retexture(_SceneOperator, bpy.types.Operator):
             text = tools.style_prompt.strip()
             if not text:
                 return "Describe the new style (Style) or switch to an image style"
-            if len(text) > generation.PROMPT_LIMIT:
+            if len(text) > request.PROMPT_LIMIT:
                 return f"The style is {len(text)} characters; Meshy accepts up to 600"
             return ""
-        return generation.image_input_problem(tools.style_image, "style image")
+        return request.image_input_problem(tools.style_image, "style image")
 
     def payload(self, context, objects):
         tools = context.scene.meshy.tools
@@ -123,8 +121,8 @@ class MESHY_OT_retexture(_SceneOperator, bpy.types.Operator):
         if tools.style_source == 'TEXT':
             payload["text_style_prompt"] = tools.style_prompt.strip()
         else:
-            payload["image_style_url"] = generation.image_value(tools.style_image, "style image")
-        return generation.with_formats(context, payload)
+            payload["image_style_url"] = request.image_value(tools.style_image, "style image")
+        return request.with_formats(context, payload)
 
     def job_options(self, context, objects):
         tools = context.scene.meshy.tools
@@ -142,7 +140,7 @@ class MESHY_OT_remesh(_SceneOperator, bpy.types.Operator):
 
     def payload(self, context, objects):
         tools = context.scene.meshy.tools
-        payload = generation.with_formats(context, {"topology": tools.topology})
+        payload = request.with_formats(context, {"topology": tools.topology})
         if tools.use_adaptive_decimation:
             payload["decimation_mode"] = int(tools.decimation_mode)
         else:
@@ -193,21 +191,21 @@ class MESHY_OT_rig(_SceneOperator, bpy.types.Operator):
     bl_label = "Meshy: Rig Character"
     kind = "rigging"
     verb = "Rig"
-    face_limit = export.RIG_FACE_LIMIT
+    face_limit = selection.RIG_FACE_LIMIT
     result_roles = ["rigged_character", "walking", "running", "thumbnail"]
 
     def settings_problem(self, context):
         tools = context.scene.meshy.tools
         if tools.use_rig_texture:
-            return generation.image_input_problem(tools.rig_texture, "base colour image")
+            return request.image_input_problem(tools.rig_texture, "base colour image")
         return ""
 
     def payload(self, context, objects):
         tools = context.scene.meshy.tools
-        height = tools.height_meters or (export.world_height(objects) if objects else 0.0)
+        height = tools.height_meters or (selection.world_height(objects) if objects else 0.0)
         payload = {"height_meters": round(height, 3) if height > 0 else 1.7}
         if tools.use_rig_texture:
-            payload["texture_image_url"] = generation.image_value(tools.rig_texture,
+            payload["texture_image_url"] = request.image_value(tools.rig_texture,
                                                                   "base colour image")
         return payload
 
@@ -313,8 +311,8 @@ class MESHY_OT_animate(bpy.types.Operator):
         name = tools.action_name or f"Action {tools.action_id}"
         roles = ["processed_animation_fps"] if tools.fps != '0' else ["animation"]
         options = {"target_armature": armature.name, "action_name": name, "roles": roles}
-        request = generation.Request("animation", payload, f"{name} ({armature.name})", options)
-        return send(self, context, request)
+        return send(self, context, request.Request("animation", payload,
+                                                   f"{name} ({armature.name})", options))
 
 
 classes = (

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Sidebar panels ("Meshy" tab), lists and menus. Each module exports its classes; the order
-here is the order of the panels in the sidebar."""
+"""The interface's drawing: sidebar panels ("Meshy" tab), lists, menus, the status bar, and the
+thumbnails they show (previews). Each module exports its classes; the order here is the order of
+the panels in the sidebar. Nothing here sends anything: buttons call operators."""
 
 import bpy
 
-from . import account, generate, jobs, scene
+from . import account, generate, jobs, previews, scene
 
 classes = (
     *account.classes,
@@ -18,10 +19,14 @@ _register_classes, _unregister_classes = bpy.utils.register_classes_factory(clas
 
 
 def register():
+    previews.register()
     _register_classes()
     scene.register_menus()
+    bpy.types.STATUSBAR_HT_header.append(jobs.draw_status_bar)
 
 
 def unregister():
+    bpy.types.STATUSBAR_HT_header.remove(jobs.draw_status_bar)
     scene.unregister_menus()
     _unregister_classes()
+    previews.unregister()

@@ -3,7 +3,7 @@
 
 import bpy
 
-from .. import connection
+from .. import preferences
 from ..preferences import draw_key_status
 
 
@@ -17,11 +17,11 @@ class MESHY_PT_account(bpy.types.Panel):
     def draw(self, context):
         layout = self.layout
         draw_key_status(layout, context)
-        if connection.key_source(context) == "missing":
+        if preferences.key_source(context) == "missing":
             layout.operator("meshy.open_preferences", text="Add API Key", icon='PREFERENCES')
             return
 
-        reason = connection.offline_reason(context)
+        reason = preferences.offline_reason(context)
         if reason:
             box = layout.box()
             box.alert = True

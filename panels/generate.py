@@ -3,8 +3,9 @@
 
 import bpy
 
-from .. import generation
-from ..operators.generate import MODE_LABELS, network_problem
+from .. import preferences, request
+from ..operators.generate import MODE_LABELS
+from ..operators.poll import network_problem
 
 MODEL_MODES = ('TEXT_TO_3D', 'IMAGE_TO_3D', 'MULTI_IMAGE_TO_3D')
 
@@ -54,8 +55,8 @@ class MESHY_PT_generate(bpy.types.Panel):
         if mode in ('TEXT_TO_3D', 'TEXT_TO_IMAGE', 'IMAGE_TO_IMAGE'):
             layout.prop(s, "prompt", text="", icon='FONT_DATA',
                         placeholder="Describe it" if bpy.app.version >= (4, 1) else "")
-            if len(s.prompt) > generation.PROMPT_LIMIT - 100:
-                layout.label(text=f"{len(s.prompt)}/{generation.PROMPT_LIMIT} characters",
+            if len(s.prompt) > request.PROMPT_LIMIT - 100:
+                layout.label(text=f"{len(s.prompt)}/{request.PROMPT_LIMIT} characters",
                              icon='INFO')
 
         if mode == 'IMAGE_TO_3D':
@@ -66,10 +67,10 @@ class MESHY_PT_generate(bpy.types.Panel):
                 draw_image_input(layout, s.image_input, source=s.image_source)
         elif mode == 'MULTI_IMAGE_TO_3D':
             draw_image_list(layout, s, "views", "active_view", "Views of one object",
-                            generation.MAX_VIEWS)
+                            request.MAX_VIEWS)
         elif mode == 'IMAGE_TO_IMAGE':
             draw_image_list(layout, s, "references", "active_reference", "Reference images",
-                            generation.MAX_REFERENCES)
+                            request.MAX_REFERENCES)
 
         if mode in MODEL_MODES:
             self.draw_model_options(layout, s, mode)
@@ -125,12 +126,11 @@ class MESHY_PT_generate(bpy.types.Panel):
                     draw_image_input(box, s.texture_image)
 
     def draw_image_options(self, layout, s, mode, context):
-        from ..connection import preferences
         col = layout.column(align=True)
-        if mode == 'TEXT_TO_IMAGE' and preferences(context).image_base_url.strip():
+        if mode == 'TEXT_TO_IMAGE' and preferences.get(context).image_base_url.strip():
             col.prop(s, "use_openai_images")
         if mode == 'TEXT_TO_IMAGE' and s.use_openai_images:
-            col.label(text=f"Model: {preferences(context).image_model}")
+            col.label(text=f"Model: {preferences.get(context).image_model}")
             return
         col.prop(s, "image_ai_model")
         col.prop(s, "generate_multi_view")
@@ -142,12 +142,12 @@ class MESHY_PT_generate(bpy.types.Panel):
 
 
 def draw_generate_button(layout, context, mode):
-    reason = network_problem(context) or generation.problem(context)
+    reason = network_problem(context) or request.problem(context)
     cost = None
     if not reason:
         from ..api.errors import MeshyError
         try:
-            cost = generation.build(context, read_images=False).cost()
+            cost = request.build(context, read_images=False).cost()
         except MeshyError as exc:
             reason = str(exc)
     col = layout.column()

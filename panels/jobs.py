@@ -22,13 +22,6 @@ def elapsed_text(row):
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def progress_bar(layout, factor, text):
-    if hasattr(layout, "progress"):  # Blender 4.0+
-        layout.progress(factor=factor, type='BAR', text=text)
-    else:
-        layout.label(text=f"{text} {factor:.0%}")
-
-
 class MESHY_UL_jobs(bpy.types.UIList):
     def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0):
         row = layout.row(align=True)
@@ -38,7 +31,7 @@ class MESHY_UL_jobs(bpy.types.UIList):
                 text = f"queued, {item.queue_position} ahead"
             else:
                 text = item.status.replace("_", " ").lower()
-            progress_bar(row, item.progress, text)
+            row.progress(factor=item.progress, type='BAR', text=text)
         else:
             row.label(text=item.status.replace("_", " ").capitalize())
         row.label(text=elapsed_text(item))
@@ -121,7 +114,7 @@ def draw_job_details(layout, context, job):
 
 
 def _draw_thumbnail(layout, path):
-    from .. import previews
+    from . import previews
     icon_id = previews.icon_for(path)
     if icon_id:
         layout.template_icon(icon_value=icon_id, scale=5.0)
@@ -138,6 +131,18 @@ def _wrap(text, width):
     if line:
         lines.append(line)
     return lines
+
+
+def draw_status_bar(self, context):
+    engine = jobs.engine()
+    if engine is None:
+        return
+    active = engine.active_jobs()
+    if not active:
+        return
+    factor = sum(j.progress for j in active) / len(active)
+    text = f"Meshy: {len(active)} job{'s' if len(active) > 1 else ''}"
+    self.layout.progress(factor=factor, type='BAR', text=text)
 
 
 classes = (MESHY_UL_jobs, MESHY_PT_jobs)

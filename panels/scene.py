@@ -190,7 +190,7 @@ class MESHY_PT_print(_SidebarPanel, bpy.types.Panel):
 
 class MESHY_UL_history(bpy.types.UIList):
     def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0):
-        from .. import previews
+        from . import previews
         row = layout.row(align=True)
         icon_id = previews.icon_for(item.thumbnail)
         if icon_id:

@@ -259,8 +259,8 @@ def test_cost_shown_is_the_pricing_page(connected, configure, cost, tmp_path):
     s.references[0].filepath = s.image_input.filepath
     for name, value in configure.items():
         setattr(s, name, value)
-    generation = importlib.import_module(MODULE + ".generation")
-    assert generation.build(bpy.context, read_images=False).cost() == cost
+    request = importlib.import_module(MODULE + ".request")
+    assert request.build(bpy.context, read_images=False).cost() == cost
     # ...and that is what Meshy charges.
     before = connected.balance(connected.paid_key)
     assert generate() == {'FINISHED'}

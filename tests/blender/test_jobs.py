@@ -4,7 +4,6 @@ delete, faults, and the rule that worker threads never touch bpy."""
 import importlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -54,11 +53,16 @@ def test_twenty_jobs_complete_within_the_cap_in_order(connected, prefs, jobs):
     connected.task_seconds = 0.6
     submitted = [preview(jobs, f"crate number {i}") for i in range(20)]
     peak_server, peak_engine = 0, 0
+    out_of_order = []
 
     def done():
         nonlocal peak_server, peak_engine
         peak_server = max(peak_server, server_active(connected))
         peak_engine = max(peak_engine, jobs.engine().in_flight())
+        # Jobs leave the local queue in submission order: those sent are always a prefix.
+        sent = [j.status != "QUEUED" for j in submitted]
+        if sent != sorted(sent, reverse=True):
+            out_of_order.append([j.status for j in submitted])
         return not jobs.engine().busy()
 
     assert pump_until(jobs, done, timeout=120)
@@ -66,7 +70,7 @@ def test_twenty_jobs_complete_within_the_cap_in_order(connected, prefs, jobs):
     assert peak_engine <= 5 and peak_server <= 5
     assert peak_engine == 5, "the cap should also be reached, not just respected"
     # Jobs that waited locally went to Meshy in the order they were submitted...
-    assert [j.dispatch_order for j in submitted] == sorted(j.dispatch_order for j in submitted)
+    assert out_of_order == []
     # ...and each one only once an earlier one had finished there.
     tasks = [connected.task(j.task_id) for j in submitted]
     for i, task in enumerate(tasks[5:], start=5):
@@ -290,13 +294,6 @@ def test_worker_threads_never_touch_bpy(connected, jobs):
         threading.setprofile(None)
     assert [j.status for j in submitted] == ["DONE"] * 3
     assert touches == []
-
-
-def test_engine_module_never_imports_bpy():
-    package_dir = Path(bpy.utils.user_resource('EXTENSIONS'), "user_default", "meshy_for_blender")
-    for name in ("engine.py", "journal.py", "results.py", "background.py"):
-        source = (package_dir / name).read_text()
-        assert not re.search(r"^\s*(import bpy|from bpy)", source, re.MULTILINE), name
 
 
 def test_journal_holds_no_key_and_no_inline_data(connected, jobs):

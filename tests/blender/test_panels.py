@@ -125,8 +125,8 @@ def draw_all(context=None):
         panel.draw(DrawSelf(layout, panel), context)
     scene_panels = importlib.import_module(MODULE + ".panels.scene")
     scene_panels.draw_context_menu(SimpleNamespace(layout=RecordingLayout(log)), context)
-    jobs = importlib.import_module(MODULE + ".jobs")
-    jobs.draw_status_bar(SimpleNamespace(layout=RecordingLayout(log)), context)
+    jobs_panels = importlib.import_module(MODULE + ".panels.jobs")
+    jobs_panels.draw_status_bar(SimpleNamespace(layout=RecordingLayout(log)), context)
     return log
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import bpy
 
+from . import preferences
 from .engine import Deferred
-from .generation_settings import ASPECT_RATIOS, PROMPT_LIMIT
-from .settings_common import SUPPORTED_IMAGE_EXTENSIONS
+from .properties import ASPECT_RATIOS, PROMPT_LIMIT, SUPPORTED_IMAGE_EXTENSIONS
 
 MAX_VIEWS = 4
 MAX_REFERENCES = 5
@@ -168,8 +168,7 @@ def _texturing(s, payload, image):
 
 def with_formats(context, payload):
     """Ask for GLB plus the format the artist imports (preferences), nothing more."""
-    from .connection import preferences
-    fmt = preferences(context).model_format
+    fmt = preferences.get(context).model_format
     payload["target_formats"] = sorted({"glb", fmt})
     return payload
 

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The job engine's core: worker threads that talk to Meshy, and the bookkeeping around them.
+"""The job engine (NO bpy): Engine, Job, Deferred; worker threads in worker.py, the journal in
+journal.py.
 
 THE THREADING RULE. Worker threads never touch bpy or any Blender data. They call api/, write the
 journal and put plain Python events (tuples of str/int/float/dict) on a queue. Everything that
 changes a Job happens in `Engine.pump()`, which only the main thread calls (jobs.tick()). This
-module does not import bpy, and tests/blender/test_jobs.py fails if a worker thread calls into it.
+package does not import bpy (a test imports every module here without it), and
+tests/blender/test_jobs.py fails if a worker thread calls into bpy.
 
 A job is a task kind + payload, plus what to do with the result (`options`, plain data read by
 the importer) and optionally a follower created by task id when it succeeds (preview -> refine,
@@ -18,7 +20,8 @@ import threading
 import time
 import uuid
 
-from . import journal as journal_mod
+from .worker import (QUEUE_FULL_BACKOFF, Deferred, WorkerSpec, resolve_payload, stand_in_payload,
+                     work)
 
 # Job statuses. Meshy's own (PENDING, IN_PROGRESS) are used as they are.
 QUEUED = "QUEUED"            # waiting here for a slot
@@ -35,53 +38,6 @@ EXPIRED = "EXPIRED"
 
 ACTIVE = frozenset({QUEUED, SUBMITTING, PENDING, IN_PROGRESS, DOWNLOADING, READY})
 FINISHED = frozenset({DONE, FAILED, STOPPED, DELETED, EXPIRED})
-
-# How long to hold back new submissions after Meshy said its queue is full, when no slot frees.
-QUEUE_FULL_BACKOFF = 5.0
-
-
-
-class Deferred:
-    """An input prepared on the worker thread (e.g. an image encoded into a data URI).
-
-    Operators put these in a payload so slow, bpy-free work (Pillow, base64) happens off the main
-    thread, just before the create call. `fn` must not touch bpy.
-    """
-
-    def __init__(self, description, fn, *args, stand_in=None):
-        self.description = description
-        self.fn = fn
-        self.args = args
-        # A small value of the same kind, for validating a payload before the real one exists.
-        self.stand_in = stand_in
-
-    def resolve(self):
-        return self.fn(*self.args)
-
-    def __repr__(self):
-        return f"<{self.description}>"
-
-
-def _replace_deferred(value, replace):
-    if isinstance(value, Deferred):
-        return replace(value)
-    if isinstance(value, dict):
-        return {k: _replace_deferred(v, replace) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_deferred(v, replace) for v in value]
-    return value
-
-
-def resolve_payload(payload):
-    """A copy of the payload with every Deferred replaced by its value (worker thread)."""
-    return _replace_deferred(payload, Deferred.resolve)
-
-
-def stand_in_payload(payload):
-    """A copy with every Deferred replaced by its small stand-in: cheap to validate before the
-    real inputs exist (main thread)."""
-    return _replace_deferred(payload, lambda deferred: deferred.stand_in)
-
 
 class Job:
     """Main-thread view of one generation. Workers never see or change this object."""
@@ -116,7 +72,6 @@ class Job:
         self.cancel = threading.Event()
         self.thread = None
         self.holds_slot = False
-        self.dispatch_order = 0  # 1 for the first job sent to Meshy in this session, and so on
         self.revision = 0        # bumped on every change; the UI mirrors only changed jobs
 
     @property
@@ -138,7 +93,6 @@ class Engine:
         self._events = queue.Queue()
         self._wake = threading.Event()
         self._hold_until = 0.0
-        self._dispatched = 0
 
     # --- main thread -------------------------------------------------------------------------
 
@@ -265,14 +219,12 @@ class Engine:
             job = self.jobs[self._waiting.pop(0)]
             job.status = PENDING if job.task_id else SUBMITTING
             job.holds_slot = True
-            self._dispatched += 1
-            job.dispatch_order = self._dispatched
             job.cancel.clear()
             job.message = ""
             job.revision += 1
-            spec = _WorkerSpec(job, self.cache_dir)
+            spec = WorkerSpec(job, self.cache_dir)
             job.thread = threading.Thread(
-                target=_work, args=(spec, self.journal, self.choose_files, self._emit),
+                target=work, args=(spec, self.journal, self.choose_files, self._emit),
                 name=f"meshy-job-{job.id}", daemon=True)
             job.thread.start()
             started.append(job)
@@ -344,154 +296,4 @@ class Engine:
         self.submit(follower)
 
 
-class _WorkerSpec:
-    """What a worker may know about its job: copies of plain data, never the Job itself."""
-
-    def __init__(self, job, cache_dir):
-        self.job_id = job.id
-        self.kind = job.kind
-        self.payload = job.payload
-        self.label = job.label
-        self.options = dict(job.options)
-        self.follow_up = job.follow_up
-        self.task_id = job.task_id
-        self.credits = job.credits
-        self.client = job.client
-        self.runner = job.runner
-        self.cancel = job.cancel
-        self.cache_dir = cache_dir
-
-
-def _work(spec, journal, choose_files, emit):
-    """One job's life on its worker thread: create, follow, download. No bpy here, ever."""
-    from .api import errors, tasks
-
-    job_id, client, cancel = spec.job_id, spec.client, spec.cancel
-    if spec.runner is not None:
-        _run(spec, emit)
-        return
-    try:
-        task_id = spec.task_id
-        if not task_id:
-            journal.update(job_id, state="submitting", kind=spec.kind, label=spec.label,
-                           payload=journal_mod.summarise_payload(spec.payload),
-                           options=spec.options,
-                           # A follower with inline inputs cannot be rebuilt from the journal.
-                           follow_up=spec.follow_up if journal_mod.is_plain(spec.follow_up) else None,
-                           owner_pid=os.getpid(), created_at=time.time())
-            try:
-                task_id = client.create(spec.kind, resolve_payload(spec.payload))
-            except errors.RateLimited as exc:
-                if getattr(exc, "limit", "") == "queue":
-                    journal.forget([job_id])
-                    emit(job_id, "requeue", {"delay": exc.retry_after or QUEUE_FULL_BACKOFF,
-                                             "message": "Meshy's queue is full: waiting for a slot"})
-                    return
-                raise
-            except BaseException:
-                journal.forget([job_id])
-                raise
-            credits = _cost(tasks, spec)
-            # Written before anything else: from here on the task is paid for and must survive.
-            journal.update(job_id, state="created", task_id=task_id, credits=credits)
-            emit(job_id, "created", {"task_id": task_id, "credits": credits})
-        else:
-            journal.update(job_id, state="created", owner_pid=os.getpid(), task_id=task_id,
-                           kind=spec.kind, label=spec.label)
-
-        def on_event(event):
-            emit(job_id, "progress", {
-                "status": event.get("status"),
-                "progress": event.get("progress") or 0,
-                "queue_position": _as_int(event.get("preceding_tasks")),
-            })
-
-        try:
-            task = client.follow(spec.kind, task_id, on_event=on_event, cancel=cancel)
-        except errors.TaskFailed as exc:
-            journal.update(job_id, state="failed", message=str(exc))
-            emit(job_id, "settled", {"ok": False, "task": {}})
-            emit(job_id, "failed", _failure(exc))
-            return
-        if cancel.is_set() or task is None:
-            journal.update(job_id, state="stopped", unless_state="deleted")
-            emit(job_id, "stopped", {"message": "Stopped following: the task goes on at Meshy "
-                                                "and can be resumed from the Jobs panel"})
-            return
-        journal.update(job_id, state="succeeded", expires_at=task.get("expires_at"),
-                       task=_task_summary(task))
-        emit(job_id, "settled", {"ok": True, "task": task})
-
-        wanted = choose_files(spec.kind, task, spec.options)
-        files = {}
-        folder = os.path.join(spec.cache_dir, task_id)
-        for index, item in enumerate(wanted, start=1):
-            if cancel.is_set():
-                journal.update(job_id, state="stopped", unless_state="deleted")
-                emit(job_id, "stopped", {"message": "Stopped before the download finished; "
-                                                    "resume to fetch the files"})
-                return
-            emit(job_id, "downloading", {"message": f"Downloading {index}/{len(wanted)}: {item.role}"})
-            files[item.role] = client.download(item.url, folder, task_id, spec.kind, item.role,
-                                               item.fmt, cancel=cancel)
-        journal.update(job_id, state="downloaded", files=files)
-        emit(job_id, "ready", {"files": files})
-    except BaseException as exc:  # the job ends with a message, never a dead silent thread
-        if cancel.is_set():
-            if journal.get(job_id):
-                journal.update(job_id, state="stopped", unless_state="deleted")
-            emit(job_id, "stopped", {"message": "Stopped following"})
-            return
-        emit(job_id, "settled", {"ok": False, "task": {}})
-        emit(job_id, "failed", _failure(exc))
-        entry = journal.get(job_id)
-        if entry and entry.get("task_id") and entry.get("state") in ("created", "succeeded"):
-            # The task exists and may yet succeed: keep it resumable rather than lost.
-            journal.update(job_id, state="interrupted", message=_failure(exc)["message"])
-
-
-def _run(spec, emit):
-    """A job that is not a Meshy task: nothing to journal (no task id, no Meshy credits)."""
-    try:
-        files = spec.runner(os.path.join(spec.cache_dir, spec.job_id), spec.cancel)
-    except BaseException as exc:
-        emit(spec.job_id, "settled", {"ok": False})
-        if spec.cancel.is_set():
-            emit(spec.job_id, "stopped", {"message": "Stopped"})
-        else:
-            emit(spec.job_id, "failed", _failure(exc))
-        return
-    emit(spec.job_id, "settled", {"ok": True, "task": {}})
-    emit(spec.job_id, "ready", {"files": files})
-
-
-def _as_int(value):
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0  # an unexpected shape from the server is not worth failing a job over
-
-
-def _cost(tasks, spec):
-    try:
-        return int(tasks.cost(spec.kind, spec.payload))
-    except Exception:
-        return 0
-
-
-def _failure(exc):
-    from .api import errors
-    if isinstance(exc, errors.TaskFailed):
-        return {"message": str(exc), "doc_url": exc.doc_url or "", "retryable": bool(exc.retryable),
-                "code": exc.code or exc.type or ""}
-    if isinstance(exc, errors.MeshyError):
-        return {"message": str(exc), "retryable": isinstance(
-            exc, (errors.ConnectionFailed, errors.ServerError, errors.RateLimited))}
-    return {"message": f"Unexpected error: {type(exc).__name__}: {exc}", "retryable": False}
-
-
-def _task_summary(task):
-    """The parts of a finished task worth keeping in the journal (URLs expire with the task)."""
-    keep = ("id", "status", "expires_at", "finished_at", "thumbnail_url", "model_urls",
-            "texture_urls", "image_urls", "result", "prompt", "consumed_credits")
-    return {k: task[k] for k in keep if k in task}
+__all__ = ["Engine", "Job", "Deferred", "resolve_payload", "stand_in_payload", "ACTIVE", "FINISHED"]

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from api import AuthError, InsecureURL, ValidationError, generate_images
-from api.images_openai import endpoint
+from api.images import endpoint
 from tests.api_tests.conftest import make_client
 
 

@@ -15,7 +15,7 @@ FORMAT_ORDER = ("glb", "fbx", "obj", "png", "jpg", "3mf", "stl", "usdz", "zip", 
 
 def choose_files(kind, task, options):
     """ResultFiles to download for this job, one per role."""
-    from .api import tasks
+    from . import tasks
     found = tasks.result_files(kind, task)
     if options.get("import") is False:
         # The result is not imported (e.g. a preview that goes straight on to texturing); keep

@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Concept images from an OpenAI-compatible `POST /v1/images/generations` (Mesh API).
 
+`generate_images` makes the request; `ConceptImages` is the job runner the engine calls on a
+worker thread in place of a Meshy task's create/follow/download, writing the images into the
+job's cache folder.
+
 Base URL, key and model are the caller's; answers may carry `url` or `b64_json` items (Vertex
 models always answer b64_json, whatever was asked). With `stream=True` the server keeps the
 connection alive with SSE: `data:` chunks whose `data` list is empty while it works, `: ping`
@@ -12,16 +16,20 @@ so it is never sent again once it may have reached the server.
 
 import base64
 import binascii
+import io
 import json
 import logging
+import os
 import re
+import uuid
 
 import requests
 
+from . import download as _download
 from . import retry
 from .cancel import interrupt_on_cancel
-from .errors import Cancelled, ConnectionFailed, MeshyError, ServerError, ValidationError, \
-    request_error
+from .errors import Cancelled, ConnectionFailed, DownloadError, MeshyError, ServerError, \
+    ValidationError, request_error
 from .retry import as_policy, parse_retry_after
 from .secret import Secret, redact
 from .transport import describe_connection_error, server_message, stream_chunks
@@ -228,3 +236,65 @@ def _decode(item):
     if isinstance(item.get("url"), str) and item["url"]:
         return item["url"]
     raise ServerError(200, "an image in the answer had neither url nor b64_json", service=SERVICE)
+
+
+# --- the job runner ---------------------------------------------------------------------------
+
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
+# What Pillow may call the formats we keep, and the extension each is stored under.
+_IMAGE_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+
+
+class ConceptImages:
+    """One concept-image request, run as a job: `runner(folder, cancel)` -> {role: path}.
+
+    The key stays inside the object (its repr never shows it).
+    """
+
+    def __init__(self, base_url, api_key, model, prompt, size=None, n=1):
+        self.base_url = base_url
+        self._api_key = api_key
+        self.model = model
+        self.prompt = prompt
+        self.size = size
+        self.n = n
+        self.description = f"concept image from {model}"
+
+    def __repr__(self):
+        return f"<ConceptImages {self.model} {self.prompt[:30]!r}>"
+
+    def __call__(self, folder, cancel):
+        items = generate_images(
+            self.base_url, self._api_key, self.model, self.prompt, n=self.n, size=self.size,
+            response_format="b64_json", stream=True, cancel=cancel)
+        name = uuid.uuid4().hex[:12]
+        files = {}
+        with requests.Session() as session:
+            for index, item in enumerate(items):
+                role = "image" if index == 0 else f"image_{index}"
+                if isinstance(item, str):
+                    files[role] = _download.fetch(
+                        session, item, folder, f"{name}_{role}.png", "png",
+                        max_bytes=MAX_IMAGE_BYTES, policy=retry.RetryPolicy(), timeout=(5, 60),
+                        cancel=cancel)
+                else:
+                    files[role] = write_image(folder, f"{name}_{role}", item)
+        return files
+
+
+def write_image(folder, stem, data):
+    """Write image bytes atomically as <stem>.<ext>, the extension from what Pillow finds."""
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        kind = None
+    if kind not in _IMAGE_EXTENSIONS:
+        raise DownloadError("The image service answered with something that is not a PNG, "
+                            "JPEG or WebP image")
+    path = os.path.join(folder, f"{stem}.{_IMAGE_EXTENSIONS[kind]}")
+    with _download.atomic_file(path) as handle:
+        handle.write(data)
+    return path
