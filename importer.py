@@ -12,6 +12,8 @@ import os
 
 import bpy
 
+from .api.results import IMAGE_KINDS
+
 COLLECTION_NAME = "Meshy"
 TEXTURE_ROLES = ("base_color", "metallic", "roughness", "normal", "emission")
 PREVIEW_SIZE = 128  # pixels on the longest side of an object's preview
@@ -381,12 +383,12 @@ def wire_pbr(material, textures, hd_base_color=False):
         node = image_node(normal, True, -600)
         tree.links.new(node.outputs["Color"], normal_map.inputs["Color"])
     emission = textures.get("emission")
-    emission_socket = inputs.get("Emission Color") or inputs.get("Emission")
-    if emission and emission_socket is not None and not _fed_by_image(emission_socket):
+    emission_socket = inputs["Emission Color"]  # named so since Blender 4.0
+    if emission and not _fed_by_image(emission_socket):
         node = image_node(emission, False, -900)
         tree.links.new(node.outputs["Color"], emission_socket)
-        strength = inputs.get("Emission Strength")
-        if strength is not None and strength.default_value == 0.0:
+        strength = inputs["Emission Strength"]
+        if strength.default_value == 0.0:
             strength.default_value = 1.0
     return bsdf
 
@@ -436,7 +438,6 @@ def _find_layer_collection(layer_collection, collection):
 # Kinds whose result is added to an existing object (an action on an armature), so one task may
 # legitimately be imported onto several objects.
 APPEND_KINDS = frozenset({"animation"})
-IMAGE_KINDS = frozenset({"text_to_image", "image_to_image", "concept_image"})
 
 
 def import_result(context, job):

@@ -21,7 +21,7 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import importer, preferences
-from .engine import DONE, FAILED, READY, Engine, Job
+from .engine import DONE, FAILED, READY, Engine, Job, gather_payload
 from .engine import journal as journal_mod
 
 WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
@@ -79,6 +79,10 @@ def submit(context, kind, payload, label, options=None, follow_up=None, runner=N
     options = dict(options or {})
     options.setdefault("model_format", prefs.model_format)
     options.setdefault("blend_file", bpy.data.filepath)
+    # Blender data the inputs need (an unsaved image's pixels) is read now, on this thread.
+    gather_payload(payload)
+    if follow_up:
+        gather_payload(follow_up["payload"])
     job = Job(kind, payload, label, options=options, follow_up=follow_up, client=client,
               runner=runner, task_id=task_id)
     _engine.max_in_flight = prefs.max_in_flight

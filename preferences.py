@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
+from .api.urls import DEFAULT_BASE_URL, is_loopback_host
+
 ENV_KEY = "MESHY_API_KEY"
 # Published in Meshy's quick start: answers like the real API and spends no credits.
 TEST_MODE_KEY = "msy_dummy_api_key_for_test_mode_12345678"
-DEFAULT_BASE_URL = "https://api.meshy.ai"
 
 
 _clients = {}  # (key, base URL) -> MeshyClient
@@ -45,12 +46,6 @@ def key_source(context=None):
     if not key:
         return "missing"
     return "test" if key == TEST_MODE_KEY else "preferences"
-
-
-def is_loopback_host(host):
-    # Imported here: the api package brings requests, which register() need not pay for.
-    from .api.urls import is_loopback_host as check
-    return check(host)
 
 
 def base_url_problem(url):

@@ -17,14 +17,13 @@ from bpy.props import (
     StringProperty,
 )
 
+from .api import tasks
+
 
 # --- shared by generation and the scene tools ---------------------------------------------
 
-AI_MODELS_3D = (
-    ('latest', "Latest (Meshy 6)", "The newest model"),
-    ('meshy-6', "Meshy 6", "Best quality; PBR includes an emission map"),
-    ('meshy-5', "Meshy 5", "The previous generation (cheaper)"),
-)
+# Model names, limits and formats are facts of the API: they live in api/tasks.py.
+AI_MODELS_3D = tasks.AI_MODEL_CHOICES
 
 IMAGE_SOURCES = (
     ('FILE', "File", "An image file on disk"),
@@ -43,12 +42,32 @@ class MESHY_PG_image_input(bpy.types.PropertyGroup):
     image: PointerProperty(name="Image", type=bpy.types.Image)
 
 
+class MESHY_PG_remesh(bpy.types.PropertyGroup):
+    """Remesh controls: the remesh phase of a generation, and the Remesh tool."""
+    topology: EnumProperty(
+        name="Topology",
+        items=(('triangle', "Triangles", "A decimated triangle mesh"),
+               ('quad', "Quads", "A quad-dominant mesh")),
+        default='triangle')
+    target_polycount: IntProperty(
+        name="Polycount",
+        description=f"Target number of polygons ({tasks.POLYCOUNT_RANGE[0]:,} to "
+                    f"{tasks.POLYCOUNT_RANGE[1]:,})",
+        default=30000, min=tasks.POLYCOUNT_RANGE[0], max=tasks.POLYCOUNT_RANGE[1],
+        soft_max=100000)
+    use_adaptive_decimation: BoolProperty(
+        name="Adaptive Polycount", default=False,
+        description="Let Meshy choose the polycount for the shape (ignores Polycount)")
+    decimation_mode: EnumProperty(
+        name="Detail",
+        items=(('1', "Ultra", ""), ('2', "High", ""), ('3', "Medium", ""), ('4', "Low", "")),
+        default='3')
+
+
 # --- Scene.meshy.tools: working on what is in the scene --------------------------------------
 
-EXPORT_FORMATS = (
-    ('glb', "GLB", ""), ('fbx', "FBX", ""), ('obj', "OBJ", ""), ('usdz', "USDZ", ""),
-    ('blend', "Blend", ""), ('stl', "STL", ""), ('3mf', "3MF", ""),
-)
+EXPORT_FORMATS = tuple((fmt, "Blend" if fmt == "blend" else fmt.upper(), "")
+                       for fmt in tasks.EXPORT_FORMATS)
 
 
 class MESHY_PG_tools(bpy.types.PropertyGroup):
@@ -57,9 +76,11 @@ class MESHY_PG_tools(bpy.types.PropertyGroup):
         name="Style From",
         items=(('TEXT', "Text", "Describe the new look"), ('IMAGE', "Image", "Match a picture")),
         default='TEXT')
-    style_prompt: StringProperty(name="Style", description="The new look, up to 600 characters")
+    style_prompt: StringProperty(
+        name="Style", description=f"The new look, up to {tasks.PROMPT_LIMIT} characters")
     style_image: PointerProperty(type=MESHY_PG_image_input)
-    retexture_ai_model: EnumProperty(name="AI Model", items=AI_MODELS_3D, default='latest')
+    retexture_ai_model: EnumProperty(name="AI Model", items=AI_MODELS_3D,
+                                     default=tasks.AI_MODELS[0])
     enable_original_uv: BoolProperty(
         name="Keep Original UVs", default=True,
         description="Texture the mesh's own UVs; the result then replaces the object's material "
@@ -69,16 +90,7 @@ class MESHY_PG_tools(bpy.types.PropertyGroup):
     remove_lighting: BoolProperty(name="Remove Lighting", default=True)
 
     # --- remesh ---
-    topology: EnumProperty(
-        name="Topology",
-        items=(('triangle', "Triangles", ""), ('quad', "Quads", "")), default='triangle')
-    target_polycount: IntProperty(name="Polycount", default=30000, min=100, max=300000,
-                                  soft_max=100000)
-    use_adaptive_decimation: BoolProperty(name="Adaptive Polycount", default=False)
-    decimation_mode: EnumProperty(
-        name="Detail",
-        items=(('1', "Ultra", ""), ('2', "High", ""), ('3', "Medium", ""), ('4', "Low", "")),
-        default='3')
+    remesh: PointerProperty(type=MESHY_PG_remesh)
 
     # --- convert ---
     convert_formats: EnumProperty(name="Formats", items=EXPORT_FORMATS, options={'ENUM_FLAG'},
@@ -133,7 +145,6 @@ def history_kinds():
     Built on first use, not at registration, and kept: Blender needs the list to stay alive.
     """
     if not _history_kinds:
-        from .api import tasks
         _history_kinds.extend((kind, tasks.family(kind).label, "") for kind in tasks.KINDS
                               if tasks.family(kind).list_path and kind != "text_to_3d_refine")
     return _history_kinds
@@ -141,7 +152,7 @@ def history_kinds():
 
 # --- Scene.meshy: generation settings -----------------------------------------------------
 
-PROMPT_LIMIT = 600
+PROMPT_LIMIT = tasks.PROMPT_LIMIT
 
 MODES = (
     ('TEXT_TO_3D', "Text to 3D", "Generate a model from a description", 'FONT_DATA', 0),
@@ -152,20 +163,7 @@ MODES = (
     ('IMAGE_TO_IMAGE', "Image to Image", "Transform pictures with a prompt", 'IMAGE_RGB', 4),
 )
 
-IMAGE_MODELS = (
-    ('nano-banana', "Nano Banana", "Standard model"),
-    ('nano-banana-2', "Nano Banana 2", "Balanced model"),
-    ('nano-banana-pro', "Nano Banana Pro", "Enhanced quality"),
-    ('gpt-image-2', "GPT Image 2", "High fidelity (aspect ratios 1:1, 3:2, 2:3 only)"),
-)
-
-ASPECT_RATIOS = {
-    "nano-banana": ("1:1", "16:9", "9:16", "4:3", "3:4"),
-    "nano-banana-2": ("1:1", "16:9", "9:16", "4:3", "3:4"),
-    "nano-banana-pro": ("1:1", "16:9", "9:16", "4:3", "3:4"),
-    "gpt-image-2": ("1:1", "3:2", "2:3"),
-}
-_ALL_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3")
+IMAGE_MODELS = tasks.IMAGE_AI_MODEL_CHOICES
 
 POSES = (
     ('NONE', "No Pose", "No pose preset"),
@@ -180,7 +178,7 @@ class MESHY_PG_generate(bpy.types.PropertyGroup):
         description=f"Describe the object (up to {PROMPT_LIMIT} characters)")
 
     # --- model generation (text, image, multi-image to 3D) ---
-    ai_model: EnumProperty(name="AI Model", items=AI_MODELS_3D, default='latest')
+    ai_model: EnumProperty(name="AI Model", items=AI_MODELS_3D, default=tasks.AI_MODELS[0])
     model_type: EnumProperty(
         name="Mesh Type",
         items=(('standard', "Standard", "Regular high-detail mesh"),
@@ -189,21 +187,7 @@ class MESHY_PG_generate(bpy.types.PropertyGroup):
     should_remesh: BoolProperty(
         name="Remesh", default=True,
         description="Run the remesh phase; off returns the highest-precision triangle mesh")
-    topology: EnumProperty(
-        name="Topology",
-        items=(('triangle', "Triangles", "A decimated triangle mesh"),
-               ('quad', "Quads", "A quad-dominant mesh")),
-        default='triangle')
-    target_polycount: IntProperty(
-        name="Polycount", description="Target number of polygons (100 to 300,000)",
-        default=30000, min=100, max=300000, soft_max=100000)
-    use_adaptive_decimation: BoolProperty(
-        name="Adaptive Polycount", default=False,
-        description="Let Meshy choose the polycount for the shape (ignores Polycount)")
-    decimation_mode: EnumProperty(
-        name="Detail",
-        items=(('1', "Ultra", ""), ('2', "High", ""), ('3', "Medium", ""), ('4', "Low", "")),
-        default='3')
+    remesh: PointerProperty(type=MESHY_PG_remesh)
     pose_mode: EnumProperty(name="Pose", items=POSES, default='NONE')
     auto_size: BoolProperty(
         name="Real-World Size", default=False,
@@ -256,9 +240,10 @@ class MESHY_PG_generate(bpy.types.PropertyGroup):
     active_view: IntProperty()
 
     # --- images ---
-    image_ai_model: EnumProperty(name="Image Model", items=IMAGE_MODELS, default='nano-banana')
+    image_ai_model: EnumProperty(name="Image Model", items=IMAGE_MODELS,
+                                 default=tasks.IMAGE_AI_MODELS[0])
     aspect_ratio: EnumProperty(
-        name="Aspect Ratio", items=[(r, r, "") for r in _ALL_RATIOS], default="1:1")
+        name="Aspect Ratio", items=[(r, r, "") for r in tasks.ASPECT_RATIOS], default="1:1")
     generate_multi_view: BoolProperty(
         name="Multi-View", default=False,
         description="One image showing the subject from several angles (no aspect ratio)")
@@ -326,6 +311,7 @@ class MESHY_PG_window(bpy.types.PropertyGroup):
 
 classes = (
     MESHY_PG_image_input,
+    MESHY_PG_remesh,
     MESHY_PG_tools,
     MESHY_PG_generate,
     MESHY_PG_job,

@@ -1,10 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""From the sidebar's settings (Scene.meshy) to a request: task kind, payload, label, cost.
+"""From settings and a selection to a request: (kind, payload, label, options), and the reason it
+cannot be sent yet.
 
-`problem()` says, in one sentence, why the current settings cannot be sent (the Generate button
-shows it as its poll message); `build()` makes the request. Reading images happens here on the main
-thread only as far as bpy requires (pixels of an unsaved Blender image); encoding them (Pillow,
-base64) is deferred to the worker thread.
+- The Generate panel (Scene.meshy): `problem(context)` says in one sentence why the settings
+  cannot be sent (the button shows it as its poll message); `build(context)` makes the request.
+- The Selected Object tools (Scene.meshy.tools): `tool_problem(context, kind)` and
+  `tool_request(context, kind, objects, task_id)`; what to send for the selection (its Meshy task
+  id, or an uploaded GLB) is `selection.source()`'s decision. `animation_request()` for a rig.
+
+Facts (limits, model names) come from api/tasks.py. Images become `Deferred` inputs: what Blender
+holds (an unsaved image's pixels) is read on the main thread when the job is submitted, and the
+encoding (Pillow, base64) happens on the worker. Building a request is therefore cheap enough to
+price it in a panel's draw code.
 """
 
 import os
@@ -13,12 +20,16 @@ from dataclasses import dataclass, field
 
 import bpy
 
-from . import preferences
-from .engine import Deferred
-from .properties import ASPECT_RATIOS, PROMPT_LIMIT, SUPPORTED_IMAGE_EXTENSIONS
+from . import preferences, selection
+from .api import results, tasks
+from .engine import Deferred, stand_in_payload
+from .properties import SUPPORTED_IMAGE_EXTENSIONS
 
-MAX_VIEWS = 4
-MAX_REFERENCES = 5
+PROMPT_LIMIT = tasks.PROMPT_LIMIT
+
+
+class NotReady(Exception):
+    """The settings cannot be sent as they are; the message says what to change."""
 
 
 @dataclass
@@ -28,14 +39,26 @@ class Request:
     label: str
     options: dict = field(default_factory=dict)
     follow_up: dict = None
+    notes: list = field(default_factory=list)   # sentences worth telling the artist (reports)
+    runner: object = None   # work that is not a Meshy task (engine.Job.runner), e.g. ConceptImages
+    service: str = "Meshy"  # who does the work, for the report
 
     def cost(self):
-        """Credits this request will use, from the pricing page (follower included)."""
-        from .api import tasks
+        """Meshy credits this request will use, from the pricing page (follower included); None
+        for work another service prices."""
+        if self.runner is not None:
+            return None
         total = tasks.cost(self.kind, self.payload)
         if self.follow_up:
             total += tasks.cost(self.follow_up["kind"], self.follow_up["payload"])
         return total
+
+    def validate(self):
+        """Check the payload against the task table before anything is sent (images are checked
+        when they are encoded, on the worker)."""
+        if self.runner is None:
+            tasks.validate(self.kind, stand_in_payload(self.payload))
+        return self
 
 
 # --- what is wrong with the settings ----------------------------------------------------------
@@ -70,10 +93,25 @@ def image_input_problem(item, what="image", source=None):
     return ""
 
 
+def uses_image_source(context):
+    """True when the sidebar's Text to Image goes to the OpenAI-compatible image source."""
+    s = context.scene.meshy
+    return s.mode == 'TEXT_TO_IMAGE' and s.use_openai_images
+
+
+def _image_source_problem(context):
+    url = preferences.get(context).image_base_url.strip()
+    if not url:
+        return "Set the image endpoint in the add-on preferences"
+    return preferences.base_url_problem(url) or preferences.offline_reason(context, url)
+
+
 def problem(context):
     """Why the current settings cannot be sent, or "" when they can."""
     s = context.scene.meshy
     mode = s.mode
+    if uses_image_source(context):
+        return _prompt_problem(s.prompt) or _image_source_problem(context)
     if mode in ('TEXT_TO_3D', 'TEXT_TO_IMAGE', 'IMAGE_TO_IMAGE'):
         found = _prompt_problem(s.prompt)
         if found:
@@ -95,15 +133,16 @@ def problem(context):
             if found:
                 return found
     if mode == 'MULTI_IMAGE_TO_3D':
-        found = _image_list_problem(s.views, MAX_VIEWS, "views of the object", "view")
+        found = _image_list_problem(s.views, tasks.MAX_VIEWS, "views of the object", "view")
         if found:
             return found
     if mode == 'TEXT_TO_IMAGE' and not s.generate_multi_view and not s.use_openai_images:
-        if s.aspect_ratio not in ASPECT_RATIOS[s.image_ai_model]:
+        ratios = tasks.IMAGE_ASPECT_RATIOS[s.image_ai_model]
+        if s.aspect_ratio not in ratios:
             return (f"{s.image_ai_model} does not make {s.aspect_ratio} images; "
-                    f"choose {', '.join(ASPECT_RATIOS[s.image_ai_model])}")
+                    f"choose {', '.join(ratios)}")
     if mode == 'IMAGE_TO_IMAGE':
-        return _image_list_problem(s.references, MAX_REFERENCES, "reference images",
+        return _image_list_problem(s.references, tasks.MAX_REFERENCES, "reference images",
                                    "reference image")
     return ""
 
@@ -127,7 +166,7 @@ def _textures(s, mode):
 
 
 def _is_meshy6(s):
-    return s.ai_model in ("latest", "meshy-6")
+    return s.ai_model in tasks.MESHY_6
 
 
 def _geometry(s, payload, allow_lowpoly=True):
@@ -137,11 +176,7 @@ def _geometry(s, payload, allow_lowpoly=True):
     else:
         payload["should_remesh"] = s.should_remesh
         if s.should_remesh:
-            payload["topology"] = s.topology
-            if s.use_adaptive_decimation:
-                payload["decimation_mode"] = int(s.decimation_mode)
-            else:
-                payload["target_polycount"] = s.target_polycount
+            payload.update(remesh_fields(s.remesh))
     if s.pose_mode != 'NONE':
         payload["pose_mode"] = s.pose_mode
     if s.auto_size:
@@ -152,6 +187,16 @@ def _geometry(s, payload, allow_lowpoly=True):
     if s.alpha_thumbnail:
         payload["alpha_thumbnail"] = True
     return payload
+
+
+def remesh_fields(remesh):
+    """topology and polycount (or adaptive detail) from a MESHY_PG_remesh."""
+    fields = {"topology": remesh.topology}
+    if remesh.use_adaptive_decimation:
+        fields["decimation_mode"] = int(remesh.decimation_mode)
+    else:
+        fields["target_polycount"] = remesh.target_polycount
+    return fields
 
 
 def _texturing(s, payload, image):
@@ -173,10 +218,10 @@ def with_formats(context, payload):
     return payload
 
 
-def refine_payload(context, image=None):
+def refine_payload(context):
     """The texturing (refine) payload for the current settings, without preview_task_id."""
     s = context.scene.meshy
-    payload = _texturing(s, {"mode": "refine", "ai_model": s.ai_model}, image or image_value)
+    payload = _texturing(s, {"mode": "refine", "ai_model": s.ai_model}, image_value)
     return with_formats(context, payload)
 
 
@@ -185,20 +230,46 @@ def label_for(text, fallback):
     return text[:60] if text else fallback
 
 
-def build(context, read_images=True):
-    """The request for the current settings (call problem() first).
+def build(context):
+    """The request for the current settings; NotReady says why there is none. Reads no pixels."""
+    reason = problem(context)
+    if reason:
+        raise NotReady(reason)
+    return _build(context).validate()
 
-    With read_images=False, images are stood in for by a tiny placeholder: enough to price and
-    validate the request from a panel's draw code without reading any pixels.
-    """
-    image = image_value if read_images else _placeholder
+
+def refine_request(context, preview_task_id, label=""):
+    """Texture a finished Text to 3D preview with the current texture settings."""
+    if not preview_task_id:
+        raise NotReady("Choose the preview to texture (its task id)")
+    payload = refine_payload(context)
+    payload["preview_task_id"] = preview_task_id
+    hd_texture = bool(context.scene.meshy.hd_texture)
+    return Request("text_to_3d_refine", payload, label or "Text to 3D",
+                   {"hd_texture": hd_texture}).validate()
+
+
+def _concept_request(context):
+    from .api.images import ConceptImages
+    prefs = preferences.get(context)
+    prompt = context.scene.meshy.prompt.strip()
+    runner = ConceptImages(prefs.image_base_url.strip().rstrip("/"), prefs.image_api_key.strip(),
+                           prefs.image_model.strip(), prompt)
+    return Request(results.CONCEPT_IMAGE, {}, label_for(prompt, "Concept image"), runner=runner,
+                   service=prefs.image_model.strip() or "the image service")
+
+
+def _build(context):
+    image = image_value
     s = context.scene.meshy
+    if uses_image_source(context):
+        return _concept_request(context)
     mode = s.mode
     options = {"hd_texture": bool(s.hd_texture and _is_meshy6(s))}
     if mode == 'TEXT_TO_3D':
         preview = with_formats(context, _geometry(s, {"mode": "preview",
                                                       "prompt": s.prompt.strip()}))
-        refine = refine_payload(context, image)
+        refine = refine_payload(context)
         label = label_for(s.prompt, "Text to 3D")
         follow_up = None
         if s.auto_refine:
@@ -257,41 +328,165 @@ def _image_label(item, fallback, source=None):
     return fallback
 
 
+# --- the Selected Object tools ---------------------------------------------------------------
+
+TOOL_VERBS = {
+    "retexture": "Retexture", "remesh": "Remesh", "convert": "Convert", "resize": "Resize",
+    "rigging": "Rig", "analyze_printability": "Printability of", "repair_printability": "Repair",
+    "multi_color_print": "Multi-color print of",
+}
+# Result files a tool needs (None: every file the importer may use).
+_TOOL_ROLES = {"rigging": ["rigged_character", "walking", "running", "thumbnail"]}
+
+
+def tool_problem(context, kind):
+    """Why the tool's settings cannot be sent, or "" when they can (the selection aside)."""
+    tools = context.scene.meshy.tools
+    if kind == "retexture":
+        if tools.style_source == 'TEXT':
+            if not tools.style_prompt.strip():
+                return "Describe the new style (Style) or switch to an image style"
+            return _prompt_problem(tools.style_prompt, "style")
+        return image_input_problem(tools.style_image, "style image")
+    if kind == "convert" and not tools.convert_formats:
+        return "Choose at least one format"
+    if kind == "rigging" and tools.use_rig_texture:
+        return image_input_problem(tools.rig_texture, "base colour image")
+    return ""
+
+
+def tool_request(context, kind, objects=(), task_id="", options=None):
+    """The request for a tool on the selected `objects` (already checked by
+    selection.check_selection) or, with `task_id`, on that Meshy task. Raises NotReady,
+    selection.SelectionError or a MeshyError; nothing is sent."""
+    problem_text = tool_problem(context, kind)
+    if problem_text:
+        raise NotReady(problem_text)
+    verb = TOOL_VERBS[kind]
+    options = dict(options or {})
+    if _TOOL_ROLES.get(kind):
+        options["roles"] = _TOOL_ROLES[kind]
+    notes = []
+    if task_id:
+        payload, label = {"input_task_id": task_id}, f"{verb} {task_id[:8]}"
+        options["placement"] = "cursor"
+    else:
+        first = objects[0]
+        label = f"{verb} {first.name}" if len(objects) == 1 else f"{verb} {len(objects)} objects"
+        payload, source_options, notes = selection.source(context, kind, objects)
+        options.update(source_options)
+    payload.update(_TOOL_PAYLOADS.get(kind, _nothing)(context, context.scene.meshy.tools, objects))
+    if kind == "retexture":
+        tools = context.scene.meshy.tools
+        # With the mesh's own UVs kept, the new textures fit the object as it is: swap materials.
+        options.update(apply_material=bool(tools.enable_original_uv and len(objects) == 1),
+                       hd_texture=bool(tools.hd_texture))
+    elif kind == "convert":
+        options["all_formats"] = True
+    return Request(kind, payload, label, options, notes=notes).validate()
+
+
+def _nothing(context, tools, objects):
+    return {}
+
+
+def _retexture(context, tools, objects):
+    payload = {"ai_model": tools.retexture_ai_model,
+               "enable_original_uv": tools.enable_original_uv,
+               "enable_pbr": tools.enable_pbr}
+    if tools.retexture_ai_model in tasks.MESHY_6:
+        payload["hd_texture"] = tools.hd_texture
+        payload["remove_lighting"] = tools.remove_lighting
+    if tools.style_source == 'TEXT':
+        payload["text_style_prompt"] = tools.style_prompt.strip()
+    else:
+        payload["image_style_url"] = image_value(tools.style_image, "style image")
+    return with_formats(context, payload)
+
+
+def _remesh(context, tools, objects):
+    return with_formats(context, remesh_fields(tools.remesh))
+
+
+def _convert(context, tools, objects):
+    return {"target_formats": sorted(set(tools.convert_formats) | {"glb"})}
+
+
+def _resize(context, tools, objects):
+    payload = {"origin_at": tools.origin_at}
+    if tools.resize_mode == 'AUTO':
+        payload["auto_size"] = True
+    elif tools.resize_mode == 'HEIGHT':
+        payload["resize_height"] = round(tools.resize_value, 4)
+    else:
+        payload["resize_longest_side"] = round(tools.resize_value, 4)
+    return payload
+
+
+def _rig(context, tools, objects):
+    height = tools.height_meters or (selection.world_height(objects) if objects else 0.0)
+    payload = {"height_meters": round(height, 3) if height > 0 else 1.7}
+    if tools.use_rig_texture:
+        payload["texture_image_url"] = image_value(tools.rig_texture, "base colour image")
+    return payload
+
+
+def _multi_color_print(context, tools, objects):
+    return {"max_colors": tools.max_colors, "max_depth": tools.max_depth}
+
+
+_TOOL_PAYLOADS = {"retexture": _retexture, "remesh": _remesh, "convert": _convert,
+                  "resize": _resize, "rigging": _rig, "multi_color_print": _multi_color_print}
+
+
+def animation_request(context, armature, rig_task_id):
+    """An animation from Meshy's library for a Meshy rig (Scene.meshy.tools settings)."""
+    tools = context.scene.meshy.tools
+    payload = {"rig_task_id": rig_task_id, "action_id": tools.action_id}
+    if tools.fps != '0':
+        payload["post_process"] = {"operation_type": "change_fps", "fps": int(tools.fps)}
+    name = tools.action_name or f"Action {tools.action_id}"
+    roles = ["processed_animation_fps"] if tools.fps != '0' else ["animation"]
+    options = {"target_armature": armature.name, "action_name": name, "roles": roles}
+    return Request("animation", payload, f"{name} ({armature.name})", options).validate()
+
+
 # --- images -------------------------------------------------------------------------------------
 
-PLACEHOLDER_IMAGE = "data:image/png;base64,iVBORw0KGgo="
-
-
-def _placeholder(item, what="image", source=None):
-    return PLACEHOLDER_IMAGE
+# A tiny PNG data URI: what an image input is validated as until the real one is encoded.
+STAND_IN_IMAGE = "data:image/png;base64,iVBORw0KGgo="
 
 
 def image_value(item, what="image", source=None):
-    """A Deferred data URI for an image input; bpy is read here, encoding happens in the worker."""
+    """A Deferred data URI for an image input."""
     from .api import media
     if (source or item.source) == 'FILE':
         path = bpy.path.abspath(item.filepath)
         return Deferred(f"{what} {os.path.basename(path)}", media.image_data_uri, path,
-                        stand_in=PLACEHOLDER_IMAGE)
+                        stand_in=STAND_IN_IMAGE)
     return datablock_value(item.image, what)
 
 
 def datablock_value(image, what="image"):
+    """A Deferred data URI for a Blender image; its pixels (or file) are read at submission."""
     from .api import media
+    return Deferred(f"{what} {image.name}", media.image_data_uri, stand_in=STAND_IN_IMAGE,
+                    gather=lambda: _image_source(image))
+
+
+def _image_source(image):
+    """What media.image_data_uri should read for a Blender image (main thread): a file, the
+    packed bytes, or the pixels."""
     if image.type in ('RENDER_RESULT', 'COMPOSITING'):
         # A render's pixels are not readable from Python; saving it is the supported way out.
         path = os.path.join(tempfile.mkdtemp(prefix="meshy-render-"), "render.png")
         image.save_render(path)
-        return Deferred(f"{what} {image.name}", media.image_data_uri, path,
-                        stand_in=PLACEHOLDER_IMAGE)
+        return path
     if image.packed_file is not None:
-        data = bytes(image.packed_file.data)
-        return Deferred(f"{what} {image.name}", media.image_data_uri, data,
-                        stand_in=PLACEHOLDER_IMAGE)
+        return bytes(image.packed_file.data)
     path = bpy.path.abspath(image.filepath) if image.filepath else ""
     if path and os.path.isfile(path) and not image.is_dirty:
-        return Deferred(f"{what} {image.name}", media.image_data_uri, path,
-                        stand_in=PLACEHOLDER_IMAGE)
+        return path
     width, height = image.size
     channels = image.channels
     if width == 0 or height == 0:
@@ -300,8 +495,6 @@ def datablock_value(image, what="image"):
     import array
     pixels = array.array("f", bytes(4 * width * height * channels))
     image.pixels.foreach_get(pixels)
-    buffer = {"width": width, "height": height, "channels": channels, "pixels": pixels,
-              # Float images hold linear values; byte images hold their file's (sRGB) values.
-              "linear": bool(image.is_float)}
-    return Deferred(f"{what} {image.name}", media.image_data_uri, buffer,
-                    stand_in=PLACEHOLDER_IMAGE)
+    # Float images hold linear values; byte images hold their file's (sRGB) values.
+    return {"width": width, "height": height, "channels": channels, "pixels": pixels,
+            "linear": bool(image.is_float)}

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Sending what is selected: by Meshy task id when Meshy made it, otherwise as an uploaded GLB.
 
-`source_for()` decides and says why; `check_selection()` catches what Meshy would refuse before
-anything is sent; `export_glb()` runs Blender's glTF exporter on just those objects, with
-modifiers applied and in world space (what the viewport shows). Encoding the GLB into a data URI
-happens later, on the job's worker thread.
+`check_selection()` catches what Meshy would refuse before anything is sent (every check that must
+pass before anything is paid lives here); `source()` decides between the task id and an upload,
+and says why; `export_glb()` runs Blender's glTF exporter on just those objects, with modifiers
+applied and in world space (what the viewport shows). Encoding the GLB into a data URI happens
+later, on the job's worker thread.
 
 glTF's axes: the exporter turns Blender's Z-up into glTF's Y-up, and a character facing
 Blender's -Y faces glTF's +Z, which is what Meshy's rigging expects.
@@ -16,9 +17,7 @@ import time
 
 import bpy
 
-# Rigging's documented face limit; other families document none beyond the upload size.
-RIG_FACE_LIMIT = 300_000
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # analyze/repair document 100 MB; used for every upload
+from .api import tasks
 # An empty GLB (header only): stands in for an upload when a payload is validated.
 GLB_STAND_IN = "data:application/octet-stream;base64,Z2xURgIAAAAMAAAA"
 
@@ -68,9 +67,33 @@ def check_selection(context, objects, face_limit=None):
     return meshes
 
 
+def face_limit(kind):
+    """The documented face limit for sending a mesh to `kind` (rigging), or None."""
+    return tasks.RIG_FACE_LIMIT if kind == "rigging" else None
+
+
+def source(context, kind, objects):
+    """What to send for `objects`: (payload, job options, notes for the artist).
+
+    An unchanged Meshy object whose task Meshy still keeps goes by `input_task_id` (no upload,
+    and the result takes the object's place); anything else is exported as a GLB.
+    """
+    first = objects[0]
+    notes = []
+    if len(objects) == 1:
+        task_id, reason = task_reference(first, kind)
+        if task_id:
+            return {"input_task_id": task_id}, {"placement": "source",
+                                                "source_object": first.name}, notes
+        if reason:
+            notes.append(reason)
+    upload = model_input(export_glb(context, objects))
+    notes.append(f"Uploading {upload.description.split('upload ')[-1]}")
+    return {"model_url": upload}, {"placement": "world", "source_object": first.name}, notes
+
+
 def task_reference(obj, kind, field="input_task_id"):
     """(task_id, reason): use the object's Meshy task when `kind` accepts it and it is usable."""
-    from .api import tasks
     task_id = obj.get("meshy_task_id")
     source_kind = obj.get("meshy_kind", "")
     if not task_id:
@@ -128,10 +151,11 @@ def export_glb(context, objects):
     if 'FINISHED' not in result or not os.path.isfile(path):
         raise SelectionError("Blender's glTF exporter could not export the selection")
     size = os.path.getsize(path)
-    if size > MAX_UPLOAD_BYTES:
+    if size > tasks.MAX_MODEL_UPLOAD_BYTES:
         os.remove(path)
         raise SelectionError(f"The exported model is {size / 1e6:.0f} MB; Meshy accepts up to "
-                             f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB. Decimate or remesh it first")
+                             f"{tasks.MAX_MODEL_UPLOAD_BYTES / 1e6:.0f} MB. Decimate or remesh "
+                             "it first")
     return path
 
 

@@ -11,25 +11,34 @@
 Modules: client (HTTP, retries, create-once), tasks (the family table: validation, cost, result
 files), stream (following a task), download (checked, atomic downloads), media (data URIs),
 images (concept images from an OpenAI-compatible service, and the job runner for them), errors (what can go wrong).
-Pillow and sseclient are imported only by the functions that need them.
+Pillow and sseclient are imported only by the functions that need them, and the package itself
+imports its modules only when a name is first used.
 """
 
-from .client import DEFAULT_BASE_URL, MeshyClient
-from .errors import (AuthError, BadRequest, Cancelled, ConnectionFailed, DownloadError,
-                     FollowTimeout, Forbidden, InputError, InsecureURL, InsufficientCredits,
-                     MeshyError, NotFound, RateLimited, RequestError, ServerError, TaskCanceled,
-                     TaskFailed, Unprocessable, ValidationError)
-from .images import ConceptImages, generate_images
-from .media import DataURI, image_data_uri, model_data_uri
-from .retry import RetryPolicy
-from .tasks import KINDS, ResultFile, cost, family, result_files, validate
+import importlib
 
-__all__ = [
-    "MeshyClient", "DEFAULT_BASE_URL", "RetryPolicy",
-    "KINDS", "family", "validate", "cost", "result_files", "ResultFile",
-    "image_data_uri", "model_data_uri", "DataURI", "generate_images", "ConceptImages",
-    "MeshyError", "ValidationError", "InputError", "InsecureURL", "Cancelled",
-    "ConnectionFailed", "DownloadError", "FollowTimeout", "RequestError", "BadRequest",
-    "AuthError", "InsufficientCredits", "Forbidden", "NotFound", "Unprocessable", "RateLimited",
-    "ServerError", "TaskFailed", "TaskCanceled",
-]
+# Where each public name lives. Loaded on first use (PEP 562), so `from .api import tasks` (the
+# interface reads its facts from there at registration) does not import requests and the client.
+_HOMES = {
+    "MeshyClient": "client", "DEFAULT_BASE_URL": "client", "RetryPolicy": "retry",
+    "KINDS": "tasks", "family": "tasks", "validate": "tasks", "cost": "tasks",
+    "result_files": "tasks", "ResultFile": "tasks",
+    "image_data_uri": "media", "model_data_uri": "media", "DataURI": "media",
+    "generate_images": "images", "ConceptImages": "images",
+    **{name: "errors" for name in (
+        "MeshyError", "ValidationError", "InputError", "InsecureURL", "Cancelled",
+        "ConnectionFailed", "DownloadError", "FollowTimeout", "RequestError", "BadRequest",
+        "AuthError", "InsufficientCredits", "Forbidden", "NotFound", "Unprocessable",
+        "RateLimited", "ServerError", "TaskFailed", "TaskCanceled")},
+}
+
+__all__ = list(_HOMES)
+
+
+def __getattr__(name):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value

@@ -27,11 +27,10 @@ from .errors import (Cancelled, ConnectionFailed, MeshyError, RateLimited, Serve
 from .retry import RetryPolicy, as_policy, parse_retry_after
 from .secret import Secret, redact
 from .transport import TransportError, describe_connection_error, server_message
-from .urls import for_log, host_of, join, join_path, normalize_base_url
+from .urls import DEFAULT_BASE_URL, for_log, host_of, join, join_path, normalize_base_url
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.meshy.ai"
 DEFAULT_USER_AGENT = "meshy-for-blender"
 BALANCE_PATH = "/openapi/v1/balance"
 ANIMATION_CATALOGUE_PATH = "/web/public/animations/resources"

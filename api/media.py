@@ -19,10 +19,9 @@ import struct
 
 from .errors import InputError
 
-# Meshy documents no byte limit for images; these keep a request reasonable and are overridable.
+# Meshy documents no byte limit for images; this keeps a request reasonable and is overridable.
+# (The model upload limit is a documented one: tasks.MAX_MODEL_UPLOAD_BYTES.)
 DEFAULT_IMAGE_MAX_BYTES = 20 * 1024 * 1024
-# Analyze/repair printability document 100 MB; the other model inputs inherit the same bound.
-DEFAULT_MODEL_MAX_BYTES = 100 * 1024 * 1024
 # Read (and encode) models in blocks of this size: a multiple of 3 so base64 blocks concatenate.
 _ENCODE_BLOCK = 3 * 128 * 1024
 
@@ -148,8 +147,12 @@ def check_glb_header(header, total_size):
                          f"the file has {total_size:,}.")
 
 
-def model_data_uri(source, max_bytes=DEFAULT_MODEL_MAX_BYTES):
-    """A GLB model (path or bytes) as "data:application/octet-stream;base64,..." (a DataURI)."""
+def model_data_uri(source, max_bytes=None):
+    """A GLB model (path or bytes) as "data:application/octet-stream;base64,..." (a DataURI).
+
+    max_bytes: None for Meshy's documented upload limit."""
+    if max_bytes is None:
+        from .tasks import MAX_MODEL_UPLOAD_BYTES as max_bytes  # tasks imports this module
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = memoryview(source).cast("B")
         _check_model_size(len(view), max_bytes)

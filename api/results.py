@@ -6,6 +6,14 @@ api.tasks knows where each family keeps its files (roles such as "model", "base_
 artist chose in the preferences and what Blender imports best.
 """
 
+from . import tasks
+
+# Results that are not a Meshy task: concept images from the OpenAI-compatible source.
+CONCEPT_IMAGE = "concept_image"
+# Kinds whose result is pictures rather than a model.
+IMAGE_KINDS = frozenset({kind for kind in tasks.KINDS
+                         if tasks.family(kind).results == ("image_urls",)} | {CONCEPT_IMAGE})
+
 # Roles that are never needed to build the scene result.
 SKIPPED_ROLES = ("alpha_thumbnail", "thumbnail_front", "thumbnail_right", "thumbnail_back",
                  "thumbnail_left", "pre_remeshed")
@@ -15,7 +23,6 @@ FORMAT_ORDER = ("glb", "fbx", "obj", "png", "jpg", "3mf", "stl", "usdz", "zip", 
 
 def choose_files(kind, task, options):
     """ResultFiles to download for this job, one per role."""
-    from . import tasks
     found = tasks.result_files(kind, task)
     if options.get("import") is False:
         # The result is not imported (e.g. a preview that goes straight on to texturing); keep

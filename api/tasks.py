@@ -26,9 +26,36 @@ TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
 
 # --- vocabularies from the reference pages ----------------------------------------------------
 
-AI_MODELS = ("meshy-5", "meshy-6", "latest")
+# The 3D models as (name the API takes, label, description); the interface lists them in this order.
+AI_MODEL_CHOICES = (
+    ("latest", "Latest (Meshy 6)", "The newest model"),
+    ("meshy-6", "Meshy 6", "Best quality; PBR includes an emission map"),
+    ("meshy-5", "Meshy 5", "The previous generation (cheaper)"),
+)
+AI_MODELS = tuple(name for name, _label, _description in AI_MODEL_CHOICES)
 MESHY_6 = ("meshy-6", "latest")  # "latest" resolves to Meshy 6 (overview, section 9)
-IMAGE_AI_MODELS = ("nano-banana", "nano-banana-2", "nano-banana-pro", "gpt-image-2")
+IMAGE_AI_MODEL_CHOICES = (
+    ("nano-banana", "Nano Banana", "Standard model"),
+    ("nano-banana-2", "Nano Banana 2", "Balanced model"),
+    ("nano-banana-pro", "Nano Banana Pro", "Enhanced quality"),
+    ("gpt-image-2", "GPT Image 2", "High fidelity (aspect ratios 1:1, 3:2, 2:3 only)"),
+)
+IMAGE_AI_MODELS = tuple(name for name, _label, _description in IMAGE_AI_MODEL_CHOICES)
+# Which aspect ratios each image model makes (19-text-to-image).
+_NANO_BANANA_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
+IMAGE_ASPECT_RATIOS = MappingProxyType({
+    "nano-banana": _NANO_BANANA_RATIOS, "nano-banana-2": _NANO_BANANA_RATIOS,
+    "nano-banana-pro": _NANO_BANANA_RATIOS, "gpt-image-2": ("1:1", "3:2", "2:3"),
+})
+ASPECT_RATIOS = tuple(dict.fromkeys(r for ratios in IMAGE_ASPECT_RATIOS.values() for r in ratios))
+
+# Limits from the reference pages.
+PROMPT_LIMIT = 600                         # prompt, texture prompt, retexture style (characters)
+POLYCOUNT_RANGE = (100, 300_000)           # target_polycount
+RIG_FACE_LIMIT = 300_000                   # rigging: faces of the character
+MAX_MODEL_UPLOAD_BYTES = 100 * 1024 * 1024  # analyze/repair document 100 MB; used for every upload
+MAX_VIEWS = 4                              # multi-image to 3D
+MAX_REFERENCES = 5                         # image to image
 TARGET_FORMATS = ("glb", "obj", "fbx", "stl", "usdz", "3mf")
 EXPORT_FORMATS = ("glb", "fbx", "obj", "usdz", "blend", "stl", "3mf")  # remesh / convert
 IMAGE_TYPES = ("png", "jpeg")
@@ -288,7 +315,7 @@ class Family:
 # Shared field groups.
 def _remesh_controls():
     return (choice("topology", "quad", "triangle"),
-            integer("target_polycount", 100, 300_000),
+            integer("target_polycount", *POLYCOUNT_RANGE),
             integer("decimation_mode", choices=(1, 2, 3, 4)))
 
 
@@ -303,7 +330,7 @@ def _generation_common():
             choice("origin_at", "bottom", "center"))
 
 
-def _texturing(prompt_limit=600):
+def _texturing(prompt_limit=PROMPT_LIMIT):
     return (flag("enable_pbr"), flag("hd_texture"),
             text("texture_prompt", max_length=prompt_limit),
             image("texture_image_url"),
@@ -365,7 +392,7 @@ _FAMILIES = (
         kind="text_to_3d_preview", label="Text to 3D (preview)",
         path="/openapi/v2/text-to-3d", version="v2", list_path="/openapi/v2/text-to-3d",
         fixed=MappingProxyType({"mode": "preview"}),
-        fields=(text("prompt", max_length=600, required=True),
+        fields=(text("prompt", max_length=PROMPT_LIMIT, required=True),
                 choice("model_type", "standard", "lowpoly"),
                 choice("ai_model", *AI_MODELS),
                 flag("should_remesh"), *_remesh_controls(),
@@ -402,7 +429,7 @@ _FAMILIES = (
         kind="multi_image_to_3d", label="Multi-Image to 3D",
         path="/openapi/v1/multi-image-to-3d", version="v1",
         list_path="/openapi/v1/multi-image-to-3d",
-        fields=(task_ref("input_task_id", *IMAGE_SOURCE_KINDS), images("image_urls", 1, 4),
+        fields=(task_ref("input_task_id", *IMAGE_SOURCE_KINDS), images("image_urls", 1, MAX_VIEWS),
                 choice("ai_model", *AI_MODELS), flag("should_texture"), *_texturing(),
                 flag("should_remesh"), *_remesh_controls(), flag("save_pre_remeshed_model"),
                 flag("image_enhancement"), flag("multi_view_thumbnails"),
@@ -467,7 +494,7 @@ _FAMILIES = (
         path="/openapi/v1/retexture", version="v1", list_path="/openapi/v1/retexture",
         fields=(task_ref("input_task_id", "text_to_3d_preview", "text_to_3d_refine",
                          "image_to_3d", "remesh"),
-                model("model_url"), text("text_style_prompt", max_length=600),
+                model("model_url"), text("text_style_prompt", max_length=PROMPT_LIMIT),
                 image("image_style_url"), choice("ai_model", *AI_MODELS),
                 flag("enable_original_uv"), flag("enable_pbr"), flag("hd_texture"),
                 flag("remove_lighting"), formats("target_formats", *TARGET_FORMATS),
@@ -482,13 +509,9 @@ _FAMILIES = (
         fields=(choice("ai_model", *IMAGE_AI_MODELS, required=True),
                 text("prompt", required=True), flag("generate_multi_view"),
                 choice("pose_mode", "a-pose", "t-pose"),
-                choice("aspect_ratio", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3")),
+                choice("aspect_ratio", *ASPECT_RATIOS)),
         rules=(OneOf(("generate_multi_view", "aspect_ratio"), required=False),
-               ChoicesBy("aspect_ratio", "ai_model", MappingProxyType({
-                   "nano-banana": ("1:1", "16:9", "9:16", "4:3", "3:4"),
-                   "nano-banana-2": ("1:1", "16:9", "9:16", "4:3", "3:4"),
-                   "nano-banana-pro": ("1:1", "16:9", "9:16", "4:3", "3:4"),
-                   "gpt-image-2": ("1:1", "3:2", "2:3")}), default="nano-banana")),
+               ChoicesBy("aspect_ratio", "ai_model", IMAGE_ASPECT_RATIOS, default="nano-banana")),
         cost=_per_model(TEXT_TO_IMAGE_PRICES), task_type="text-to-image",
         echoes=("ai_model", "prompt"), results=("image_urls",)),
     Family(
@@ -496,7 +519,7 @@ _FAMILIES = (
         path="/openapi/v1/image-to-image", version="v1", list_path="/openapi/v1/image-to-image",
         fields=(choice("ai_model", *IMAGE_AI_MODELS, required=True),
                 text("prompt", required=True),
-                images("reference_image_urls", 1, 5, required=True),
+                images("reference_image_urls", 1, MAX_REFERENCES, required=True),
                 flag("generate_multi_view")),
         cost=_per_model(IMAGE_TO_IMAGE_PRICES), task_type="image-to-image",
         echoes=("ai_model", "prompt"), results=("image_urls",)),

@@ -12,6 +12,8 @@ from urllib.parse import quote, urlsplit
 
 from .errors import InsecureURL
 
+DEFAULT_BASE_URL = "https://api.meshy.ai"
+
 
 def is_loopback_host(host):
     if not host:

@@ -20,8 +20,8 @@ import threading
 import time
 import uuid
 
-from .worker import (QUEUE_FULL_BACKOFF, Deferred, WorkerSpec, resolve_payload, stand_in_payload,
-                     work)
+from .worker import (QUEUE_FULL_BACKOFF, Deferred, WorkerSpec, gather_payload, resolve_payload,
+                     stand_in_payload, work)
 
 # Job statuses. Meshy's own (PENDING, IN_PROGRESS) are used as they are.
 QUEUED = "QUEUED"            # waiting here for a slot
@@ -296,4 +296,5 @@ class Engine:
         self.submit(follower)
 
 
-__all__ = ["Engine", "Job", "Deferred", "resolve_payload", "stand_in_payload", "ACTIVE", "FINISHED"]
+__all__ = ["Engine", "Job", "Deferred", "gather_payload", "resolve_payload", "stand_in_payload",
+           "ACTIVE", "FINISHED"]

@@ -15,20 +15,31 @@ QUEUE_FULL_BACKOFF = 5.0
 
 
 class Deferred:
-    """An input prepared on the worker thread (e.g. an image encoded into a data URI).
+    """An input finished on the worker thread (e.g. an image encoded into a data URI).
 
     Operators put these in a payload so slow, bpy-free work (Pillow, base64) happens off the main
-    thread, just before the create call. `fn` must not touch bpy.
+    thread, just before the create call. `fn` must not touch bpy. What must be read from Blender
+    (an unsaved image's pixels, a render) is read by `gather`, a callable returning fn's argument,
+    which runs on the main thread once, when the job is submitted, not when a panel merely prices
+    the request. Until then (and for validation) `stand_in` is a small value of the same kind.
     """
 
-    def __init__(self, description, fn, *args, stand_in=None):
+    def __init__(self, description, fn, *args, stand_in=None, gather=None):
         self.description = description
         self.fn = fn
         self.args = args
-        # A small value of the same kind, for validating a payload before the real one exists.
         self.stand_in = stand_in
+        self._gather = gather
+
+    def gather(self):
+        """Main thread: read what Blender holds (once)."""
+        if self._gather is not None:
+            self.args = (self._gather(),)
+            self._gather = None
 
     def resolve(self):
+        if self._gather is not None:
+            raise RuntimeError(f"{self.description} was not gathered on the main thread")
         return self.fn(*self.args)
 
     def __repr__(self):
@@ -48,6 +59,15 @@ def _replace_deferred(value, replace):
 def resolve_payload(payload):
     """A copy of the payload with every Deferred replaced by its value (worker thread)."""
     return _replace_deferred(payload, Deferred.resolve)
+
+
+def gather_payload(payload):
+    """Main thread, at submission: let every Deferred read what it needs from Blender."""
+    def gather(deferred):
+        deferred.gather()
+        return deferred
+    _replace_deferred(payload, gather)
+    return payload
 
 
 def stand_in_payload(payload):

@@ -4,9 +4,9 @@
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from .. import jobs, preferences, request
-from ..engine import stand_in_payload
-from .poll import CANNOT_SEND, network_problem, report
+from .. import jobs, request
+from ..api import tasks
+from .poll import CANNOT_SEND, generate_problem, network_problem, refuse, report
 
 MODE_LABELS = {
     'TEXT_TO_3D': "Text to 3D", 'IMAGE_TO_3D': "Image to 3D",
@@ -17,17 +17,15 @@ MODE_LABELS = {
 
 def send(operator, context, outgoing):
     """Submit a request as a job and report it; the one path every generating operator takes."""
-    from ..api.errors import MeshyError
     try:
         job = jobs.submit(context, outgoing.kind, outgoing.payload, outgoing.label,
-                          options=outgoing.options, follow_up=outgoing.follow_up)
+                          options=outgoing.options, follow_up=outgoing.follow_up,
+                          runner=outgoing.runner)
     except CANNOT_SEND as exc:
         return report(operator, exc)
-    try:
-        credits = outgoing.cost()
-    except MeshyError:
-        credits = 0
-    operator.report({'INFO'}, f"Sent to Meshy: {job.label} ({credits} credits)")
+    credits = outgoing.cost()
+    price = "" if credits is None else f" ({credits} credits)"
+    operator.report({'INFO'}, f"Sent to {outgoing.service}: {job.label}{price}")
     return {'FINISHED'}
 
 
@@ -42,54 +40,16 @@ class MESHY_OT_generate(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if jobs.engine() is None or context.scene is None:
-            return False
-        settings = context.scene.meshy
-        concept = settings.mode == 'TEXT_TO_IMAGE' and settings.use_openai_images
-        reason = ("" if concept else network_problem(context)) or request.problem(context)
-        if reason:
-            cls.poll_message_set(reason)
-            return False
-        return True
+        return context.scene is not None and refuse(cls, generate_problem(context))
 
     def execute(self, context):
-        settings = context.scene.meshy
         if self.mode != 'CURRENT':
-            settings.mode = self.mode
-            reason = request.problem(context)
-            if reason:
-                self.report({'ERROR'}, reason)
-                return {'CANCELLED'}
-        if settings.mode == 'TEXT_TO_IMAGE' and settings.use_openai_images:
-            return self.concept_image(context, settings)
+            context.scene.meshy.mode = self.mode
         try:
             outgoing = request.build(context)
-            from ..api import tasks
-            # Validate what can be validated before anything is sent (images are checked when
-            # they are encoded, on the worker).
-            tasks.validate(outgoing.kind, stand_in_payload(outgoing.payload))
         except CANNOT_SEND as exc:
             return report(self, exc)
         return send(self, context, outgoing)
-
-
-    def concept_image(self, context, settings):
-        from ..api.images import ConceptImages
-        prefs = preferences.get(context)
-        url = prefs.image_base_url.strip().rstrip("/")
-        problem = preferences.base_url_problem(url) or preferences.offline_reason(context, url)
-        if not url or problem:
-            self.report({'ERROR'}, problem or "Set the image endpoint in the add-on preferences")
-            return {'CANCELLED'}
-        runner = ConceptImages(url, prefs.image_api_key.strip(), prefs.image_model.strip(),
-                               settings.prompt.strip())
-        try:
-            job = jobs.submit(context, "concept_image", {}, request.label_for(
-                settings.prompt, "Concept image"), runner=runner)
-        except CANNOT_SEND as exc:
-            return report(self, exc)
-        self.report({'INFO'}, f"Sent to {prefs.image_model}: {job.label}")
-        return {'FINISHED'}
 
 
 class MESHY_OT_refine_preview(bpy.types.Operator):
@@ -102,21 +62,13 @@ class MESHY_OT_refine_preview(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        reason = network_problem(context)
-        if reason:
-            cls.poll_message_set(reason)
-            return False
-        return jobs.engine() is not None
+        return refuse(cls, network_problem(context))
 
     def execute(self, context):
-        if not self.task_id:
-            self.report({'ERROR'}, "Choose the preview to texture (its task id)")
-            return {'CANCELLED'}
-        settings = context.scene.meshy
-        payload = request.refine_payload(context)
-        payload["preview_task_id"] = self.task_id
-        outgoing = request.Request("text_to_3d_refine", payload, self.label or "Text to 3D",
-                                     {"hd_texture": bool(settings.hd_texture)})
+        try:
+            outgoing = request.refine_request(context, self.task_id, self.label)
+        except CANNOT_SEND as exc:
+            return report(self, exc)
         return send(self, context, outgoing)
 
 
@@ -133,7 +85,7 @@ class MESHY_OT_add_image_input(_ImageListOperator, bpy.types.Operator):
     def execute(self, context):
         settings = context.scene.meshy
         items = getattr(settings, self.collection)
-        limit = request.MAX_VIEWS if self.collection == "views" else request.MAX_REFERENCES
+        limit = tasks.MAX_VIEWS if self.collection == "views" else tasks.MAX_REFERENCES
         if len(items) >= limit:
             self.report({'WARNING'}, f"Meshy takes at most {limit} images here")
             return {'CANCELLED'}
@@ -196,13 +148,8 @@ class MESHY_OT_image_to_3d_from_editor(bpy.types.Operator):
     def poll(cls, context):
         space = context.space_data
         if not space or space.type != 'IMAGE_EDITOR' or space.image is None:
-            cls.poll_message_set("Open an image in the Image Editor first")
-            return False
-        reason = network_problem(context)
-        if reason:
-            cls.poll_message_set(reason)
-            return False
-        return jobs.engine() is not None
+            return refuse(cls, "Open an image in the Image Editor first")
+        return refuse(cls, network_problem(context))
 
     def execute(self, context):
         bpy.ops.meshy.use_image_for_3d(image_name=context.space_data.image.name)

@@ -8,12 +8,13 @@ MeshyError family and a setup problem), and `describe()` is that message: never 
 never the key.
 """
 
-from .. import jobs, preferences
+from .. import jobs, preferences, request
 from ..api.errors import MeshyError
+from ..request import NotReady
 from ..selection import SelectionError
 
 # What an operator catches around preparing and sending: each carries a message a person can act on.
-CANNOT_SEND = (MeshyError, preferences.ConnectionSetupError, SelectionError)
+CANNOT_SEND = (MeshyError, preferences.ConnectionSetupError, SelectionError, NotReady)
 
 
 def describe(error):
@@ -47,3 +48,10 @@ def network_problem(context):
         return "Add your Meshy API key in the add-on preferences first"
     problem = preferences.base_url_problem(preferences.base_url(context))
     return problem or preferences.offline_reason(context)
+
+
+def generate_problem(context):
+    """Why the Generate button cannot send the sidebar's settings ("" when it can)."""
+    # Concept images go to the image source, not Meshy: request.problem checks that one.
+    meshy = "" if request.uses_image_source(context) else network_problem(context)
+    return meshy or request.problem(context)

@@ -5,21 +5,19 @@ Each operator sends the selected mesh (by its Meshy task id when Meshy made it a
 otherwise exported as GLB) or, when given `input_task_id` (from the History panel), that task.
 """
 
+import time
+
 import bpy
 from bpy.props import StringProperty
 
-from .. import jobs, request, selection
-from ..engine import stand_in_payload
+from .. import request, selection
 from .generate import send
-from .poll import CANNOT_SEND, network_problem, report
+from .poll import CANNOT_SEND, network_problem, refuse, report
 
 
 class _SceneOperator:
-    """Shared flow: check, choose task id or upload, build the payload, send."""
+    """Read the selection (or the given task), ask request.py for the request, send, report."""
     kind = ""
-    verb = ""
-    face_limit = None
-    result_roles = None   # which result files to fetch (None: all the importer may use)
 
     input_task_id: StringProperty(
         name="Task", options={'SKIP_SAVE'},
@@ -29,67 +27,22 @@ class _SceneOperator:
     def poll(cls, context):
         # The selection is checked when the operator runs, not here: from the History panel
         # it acts on a task id, with whatever happens to be selected.
-        if jobs.engine() is None:
-            return False
-        reason = network_problem(context)
-        if reason:
-            cls.poll_message_set(reason)
-            return False
-        return True
+        return refuse(cls, network_problem(context))
 
-    def settings_problem(self, context):
-        return ""
-
-    def payload(self, context, objects):
+    def job_options(self, context):
         return {}
 
     def execute(self, context):
-        from ..api import tasks
-        # Cheapest and most basic first: what to work on, then how; the export comes last.
         try:
             objects = [] if self.input_task_id else selection.check_selection(
-                context, context.selected_objects, self.face_limit)
+                context, context.selected_objects, selection.face_limit(self.kind))
+            outgoing = request.tool_request(context, self.kind, objects, self.input_task_id,
+                                            self.job_options(context))
         except CANNOT_SEND as exc:
             return report(self, exc)
-        problem = self.settings_problem(context)
-        if problem:
-            self.report({'ERROR'}, problem)
-            return {'CANCELLED'}
-        options = {"roles": self.result_roles} if self.result_roles else {}
-        try:
-            if self.input_task_id:
-                payload = {"input_task_id": self.input_task_id}
-                label = f"{self.verb} {self.input_task_id[:8]}"
-                options["placement"] = "cursor"
-            else:
-                payload, label = self.source_payload(context, objects, options)
-            payload.update(self.payload(context, objects))
-            options.update(self.job_options(context, objects))
-            tasks.validate(self.kind, stand_in_payload(payload))
-        except CANNOT_SEND as exc:
-            return report(self, exc)
-        return send(self, context, request.Request(self.kind, payload, label, options))
-
-    def job_options(self, context, objects):
-        return {}
-
-    def source_payload(self, context, objects, options):
-        """input_task_id for an unchanged Meshy object, else the exported selection."""
-        first = objects[0]
-        label = f"{self.verb} {first.name}" if len(objects) == 1 else \
-            f"{self.verb} {len(objects)} objects"
-        if len(objects) == 1:
-            task_id, reason = selection.task_reference(first, self.kind)
-            if task_id:
-                options.update(placement="source", source_object=first.name)
-                return {"input_task_id": task_id}, label
-            if reason:
-                self.report({'INFO'}, reason)
-        path = selection.export_glb(context, objects)
-        upload = selection.model_input(path)
-        self.report({'INFO'}, f"Uploading {upload.description.split('upload ')[-1]}")
-        options.update(placement="world", source_object=first.name)
-        return {"model_url": upload}, label
+        for note in outgoing.notes:
+            self.report({'INFO'}, note)
+        return send(self, context, outgoing)
 
 
 class MESHY_OT_retexture(_SceneOperator, bpy.types.Operator):
@@ -97,38 +50,6 @@ class MESHY_OT_retexture(_SceneOperator, bpy.types.Operator):
     bl_idname = "meshy.retexture"
     bl_label = "Meshy: Retexture"
     kind = "retexture"
-    verb = "Retexture"
-
-    def settings_problem(self, context):
-        tools = context.scene.meshy.tools
-        if tools.style_source == 'TEXT':
-            text = tools.style_prompt.strip()
-            if not text:
-                return "Describe the new style (Style) or switch to an image style"
-            if len(text) > request.PROMPT_LIMIT:
-                return f"The style is {len(text)} characters; Meshy accepts up to 600"
-            return ""
-        return request.image_input_problem(tools.style_image, "style image")
-
-    def payload(self, context, objects):
-        tools = context.scene.meshy.tools
-        payload = {"ai_model": tools.retexture_ai_model,
-                   "enable_original_uv": tools.enable_original_uv,
-                   "enable_pbr": tools.enable_pbr}
-        if tools.retexture_ai_model in ("latest", "meshy-6"):
-            payload["hd_texture"] = tools.hd_texture
-            payload["remove_lighting"] = tools.remove_lighting
-        if tools.style_source == 'TEXT':
-            payload["text_style_prompt"] = tools.style_prompt.strip()
-        else:
-            payload["image_style_url"] = request.image_value(tools.style_image, "style image")
-        return request.with_formats(context, payload)
-
-    def job_options(self, context, objects):
-        tools = context.scene.meshy.tools
-        # With the mesh's own UVs kept, the new textures fit the object as it is: swap materials.
-        return {"apply_material": bool(tools.enable_original_uv and objects and len(objects) == 1),
-                "hd_texture": bool(tools.hd_texture)}
 
 
 class MESHY_OT_remesh(_SceneOperator, bpy.types.Operator):
@@ -136,16 +57,6 @@ class MESHY_OT_remesh(_SceneOperator, bpy.types.Operator):
     bl_idname = "meshy.remesh"
     bl_label = "Meshy: Remesh"
     kind = "remesh"
-    verb = "Remesh"
-
-    def payload(self, context, objects):
-        tools = context.scene.meshy.tools
-        payload = request.with_formats(context, {"topology": tools.topology})
-        if tools.use_adaptive_decimation:
-            payload["decimation_mode"] = int(tools.decimation_mode)
-        else:
-            payload["target_polycount"] = tools.target_polycount
-        return payload
 
 
 class MESHY_OT_convert(_SceneOperator, bpy.types.Operator):
@@ -153,17 +64,6 @@ class MESHY_OT_convert(_SceneOperator, bpy.types.Operator):
     bl_idname = "meshy.convert"
     bl_label = "Meshy: Convert"
     kind = "convert"
-    verb = "Convert"
-
-    def settings_problem(self, context):
-        return "" if context.scene.meshy.tools.convert_formats else "Choose at least one format"
-
-    def payload(self, context, objects):
-        formats = set(context.scene.meshy.tools.convert_formats) | {"glb"}
-        return {"target_formats": sorted(formats)}
-
-    def job_options(self, context, objects):
-        return {"all_formats": True}
 
 
 class MESHY_OT_resize(_SceneOperator, bpy.types.Operator):
@@ -171,18 +71,6 @@ class MESHY_OT_resize(_SceneOperator, bpy.types.Operator):
     bl_idname = "meshy.resize"
     bl_label = "Meshy: Resize"
     kind = "resize"
-    verb = "Resize"
-
-    def payload(self, context, objects):
-        tools = context.scene.meshy.tools
-        payload = {"origin_at": tools.origin_at}
-        if tools.resize_mode == 'AUTO':
-            payload["auto_size"] = True
-        elif tools.resize_mode == 'HEIGHT':
-            payload["resize_height"] = round(tools.resize_value, 4)
-        else:
-            payload["resize_longest_side"] = round(tools.resize_value, 4)
-        return payload
 
 
 class MESHY_OT_rig(_SceneOperator, bpy.types.Operator):
@@ -190,24 +78,6 @@ class MESHY_OT_rig(_SceneOperator, bpy.types.Operator):
     bl_idname = "meshy.rig"
     bl_label = "Meshy: Rig Character"
     kind = "rigging"
-    verb = "Rig"
-    face_limit = selection.RIG_FACE_LIMIT
-    result_roles = ["rigged_character", "walking", "running", "thumbnail"]
-
-    def settings_problem(self, context):
-        tools = context.scene.meshy.tools
-        if tools.use_rig_texture:
-            return request.image_input_problem(tools.rig_texture, "base colour image")
-        return ""
-
-    def payload(self, context, objects):
-        tools = context.scene.meshy.tools
-        height = tools.height_meters or (selection.world_height(objects) if objects else 0.0)
-        payload = {"height_meters": round(height, 3) if height > 0 else 1.7}
-        if tools.use_rig_texture:
-            payload["texture_image_url"] = request.image_value(tools.rig_texture,
-                                                                  "base colour image")
-        return payload
 
 
 class MESHY_OT_analyze_printability(_SceneOperator, bpy.types.Operator):
@@ -215,7 +85,6 @@ class MESHY_OT_analyze_printability(_SceneOperator, bpy.types.Operator):
     bl_idname = "meshy.analyze_printability"
     bl_label = "Meshy: Analyze Printability"
     kind = "analyze_printability"
-    verb = "Printability of"
 
 
 class MESHY_OT_repair_printability(_SceneOperator, bpy.types.Operator):
@@ -223,7 +92,6 @@ class MESHY_OT_repair_printability(_SceneOperator, bpy.types.Operator):
     bl_idname = "meshy.repair_printability"
     bl_label = "Meshy: Repair for Printing"
     kind = "repair_printability"
-    verb = "Repair"
 
 
 class MESHY_OT_multi_color_print(_SceneOperator, bpy.types.Operator):
@@ -231,7 +99,6 @@ class MESHY_OT_multi_color_print(_SceneOperator, bpy.types.Operator):
     bl_idname = "meshy.multi_color_print"
     bl_label = "Meshy: Multi-Color Print"
     kind = "multi_color_print"
-    verb = "Multi-color print of"
 
     filepath: StringProperty(subtype='FILE_PATH', options={'SKIP_SAVE'})
     filter_glob: StringProperty(default="*.3mf", options={'HIDDEN'})
@@ -243,14 +110,9 @@ class MESHY_OT_multi_color_print(_SceneOperator, bpy.types.Operator):
         context.window_manager.fileselect_add(self)
         return {'RUNNING_MODAL'}
 
-    def settings_problem(self, context):
-        return "" if self.filepath else "Choose where to save the 3MF file"
-
-    def payload(self, context, objects):
-        tools = context.scene.meshy.tools
-        return {"max_colors": tools.max_colors, "max_depth": tools.max_depth}
-
-    def job_options(self, context, objects):
+    def job_options(self, context):
+        if not self.filepath:
+            raise request.NotReady("Choose where to save the 3MF file")
         return {"save_to": bpy.path.abspath(bpy.path.ensure_ext(self.filepath, ".3mf"))}
 
 
@@ -290,29 +152,20 @@ class MESHY_OT_animate(bpy.types.Operator):
             elif not task_id:
                 reason = (f"'{armature.name}' was not rigged by Meshy: rig the mesh with "
                           "Meshy first")
-        if reason:
-            cls.poll_message_set(reason)
-            return False
-        return jobs.engine() is not None
+        return refuse(cls, reason)
 
     def execute(self, context):
-        tools = context.scene.meshy.tools
         armature, task_id = rig_of(context.active_object)
-        task_id = self.rig_task_id or task_id
         expires = armature.get("meshy_expires_at", 0.0) if armature else 0.0
-        import time
         if expires and time.time() >= expires and not self.rig_task_id:
             self.report({'ERROR'}, "Meshy no longer keeps this rig (3 days): rig the character "
                                    "again to animate it")
             return {'CANCELLED'}
-        payload = {"rig_task_id": task_id, "action_id": tools.action_id}
-        if tools.fps != '0':
-            payload["post_process"] = {"operation_type": "change_fps", "fps": int(tools.fps)}
-        name = tools.action_name or f"Action {tools.action_id}"
-        roles = ["processed_animation_fps"] if tools.fps != '0' else ["animation"]
-        options = {"target_armature": armature.name, "action_name": name, "roles": roles}
-        return send(self, context, request.Request("animation", payload,
-                                                   f"{name} ({armature.name})", options))
+        try:
+            outgoing = request.animation_request(context, armature, self.rig_task_id or task_id)
+        except CANNOT_SEND as exc:
+            return report(self, exc)
+        return send(self, context, outgoing)
 
 
 classes = (

@@ -4,8 +4,9 @@
 import bpy
 
 from .. import preferences, request
+from ..api import tasks
 from ..operators.generate import MODE_LABELS
-from ..operators.poll import network_problem
+from ..operators.poll import CANNOT_SEND, generate_problem
 
 MODEL_MODES = ('TEXT_TO_3D', 'IMAGE_TO_3D', 'MULTI_IMAGE_TO_3D')
 
@@ -55,8 +56,8 @@ class MESHY_PT_generate(bpy.types.Panel):
         if mode in ('TEXT_TO_3D', 'TEXT_TO_IMAGE', 'IMAGE_TO_IMAGE'):
             layout.prop(s, "prompt", text="", icon='FONT_DATA',
                         placeholder="Describe it" if bpy.app.version >= (4, 1) else "")
-            if len(s.prompt) > request.PROMPT_LIMIT - 100:
-                layout.label(text=f"{len(s.prompt)}/{request.PROMPT_LIMIT} characters",
+            if len(s.prompt) > tasks.PROMPT_LIMIT - 100:
+                layout.label(text=f"{len(s.prompt)}/{tasks.PROMPT_LIMIT} characters",
                              icon='INFO')
 
         if mode == 'IMAGE_TO_3D':
@@ -67,10 +68,10 @@ class MESHY_PT_generate(bpy.types.Panel):
                 draw_image_input(layout, s.image_input, source=s.image_source)
         elif mode == 'MULTI_IMAGE_TO_3D':
             draw_image_list(layout, s, "views", "active_view", "Views of one object",
-                            request.MAX_VIEWS)
+                            tasks.MAX_VIEWS)
         elif mode == 'IMAGE_TO_IMAGE':
             draw_image_list(layout, s, "references", "active_reference", "Reference images",
-                            request.MAX_REFERENCES)
+                            tasks.MAX_REFERENCES)
 
         if mode in MODEL_MODES:
             self.draw_model_options(layout, s, mode)
@@ -89,12 +90,7 @@ class MESHY_PT_generate(bpy.types.Panel):
         sub.enabled = not lowpoly
         sub.prop(s, "should_remesh")
         if s.should_remesh:
-            sub.prop(s, "topology")
-            sub.prop(s, "use_adaptive_decimation")
-            if s.use_adaptive_decimation:
-                sub.prop(s, "decimation_mode")
-            else:
-                sub.prop(s, "target_polycount")
+            draw_remesh(sub, s.remesh)
         col.prop(s, "pose_mode")
         row = col.row(align=True)
         row.prop(s, "auto_size")
@@ -109,7 +105,7 @@ class MESHY_PT_generate(bpy.types.Panel):
         else:
             box.prop(s, "should_texture")
         if mode == 'TEXT_TO_3D' or s.should_texture:
-            meshy6 = s.ai_model in ("latest", "meshy-6")
+            meshy6 = s.ai_model in tasks.MESHY_6
             row = box.row(align=True)
             row.prop(s, "enable_pbr")
             sub = row.row(align=True)
@@ -141,14 +137,20 @@ class MESHY_PT_generate(bpy.types.Panel):
             col.prop(s, "image_pose_mode")
 
 
+def draw_remesh(layout, remesh):
+    """The remesh controls (a MESHY_PG_remesh): the Generate panel's and the Remesh tool's."""
+    layout.prop(remesh, "topology")
+    layout.prop(remesh, "use_adaptive_decimation")
+    layout.prop(remesh, "decimation_mode" if remesh.use_adaptive_decimation else "target_polycount")
+
+
 def draw_generate_button(layout, context, mode):
-    reason = network_problem(context) or request.problem(context)
+    reason = generate_problem(context)
     cost = None
     if not reason:
-        from ..api.errors import MeshyError
         try:
-            cost = request.build(context, read_images=False).cost()
-        except MeshyError as exc:
+            cost = request.build(context).cost()
+        except CANNOT_SEND as exc:
             reason = str(exc)
     col = layout.column()
     if reason:
@@ -181,7 +183,7 @@ class MESHY_PT_generate_advanced(bpy.types.Panel):
         if s.mode != 'TEXT_TO_3D':
             col.prop(s, "multi_view_thumbnails")
             sub = col.column()
-            sub.enabled = s.ai_model in ("latest", "meshy-6")
+            sub.enabled = s.ai_model in tasks.MESHY_6
             sub.prop(s, "image_enhancement")
             sub = col.column()
             sub.enabled = s.should_remesh

@@ -1,19 +1,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Jobs panel: every generation of this session with its progress, and what can be resumed."""
 
+import textwrap
 import time
 
 import bpy
 
 from .. import jobs
+from ..api.results import IMAGE_KINDS
+from ..engine import ACTIVE as RUNNING
 
 STATUS_ICONS = {
     "QUEUED": 'SORTTIME', "SUBMITTING": 'EXPORT', "PENDING": 'SORTTIME',
     "IN_PROGRESS": 'PLAY', "DOWNLOADING": 'IMPORT', "READY": 'IMPORT', "DONE": 'CHECKMARK',
     "FAILED": 'ERROR', "STOPPED": 'PAUSE', "DELETED": 'TRASH', "EXPIRED": 'TIME',
 }
-IMAGE_KINDS = ("text_to_image", "image_to_image", "concept_image")
-RUNNING = {"QUEUED", "SUBMITTING", "PENDING", "IN_PROGRESS", "DOWNLOADING", "READY"}
 
 
 def elapsed_text(row):
@@ -81,7 +82,7 @@ def draw_job_details(layout, context, job):
     if job.credits:
         col.label(text=f"{job.credits} credits")
     if job.message:
-        for line in _wrap(job.message, 48)[:6]:
+        for line in textwrap.wrap(job.message, 48)[:6]:
             col.label(text=line, icon='ERROR' if job.status == "FAILED" else 'NONE')
     if job.doc_url:
         col.operator("wm.url_open", text="What this error means", icon='HELP').url = job.doc_url
@@ -118,19 +119,6 @@ def _draw_thumbnail(layout, path):
     icon_id = previews.icon_for(path)
     if icon_id:
         layout.template_icon(icon_value=icon_id, scale=5.0)
-
-
-def _wrap(text, width):
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if len(line) + len(word) + 1 > width and line:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    if line:
-        lines.append(line)
-    return lines
 
 
 def draw_status_bar(self, context):

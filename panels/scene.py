@@ -6,7 +6,7 @@ import time
 
 import bpy
 
-from .generate import draw_image_input
+from .generate import draw_image_input, draw_remesh
 from ..operators.scene import rig_of
 
 RIG_HELP = (
@@ -102,9 +102,7 @@ class MESHY_PT_reshape(_SidebarPanel, bpy.types.Panel):
     def draw(self, context):
         tools = context.scene.meshy.tools
         col = self.layout.column(align=True)
-        col.prop(tools, "topology")
-        col.prop(tools, "use_adaptive_decimation")
-        col.prop(tools, "decimation_mode" if tools.use_adaptive_decimation else "target_polycount")
+        draw_remesh(col, tools.remesh)
         col.operator("meshy.remesh", text=priced("Remesh", "remesh"), icon='MOD_REMESH')
         col.separator()
         col.prop(tools, "convert_formats")

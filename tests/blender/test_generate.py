@@ -260,7 +260,7 @@ def test_cost_shown_is_the_pricing_page(connected, configure, cost, tmp_path):
     for name, value in configure.items():
         setattr(s, name, value)
     request = importlib.import_module(MODULE + ".request")
-    assert request.build(bpy.context, read_images=False).cost() == cost
+    assert request.build(bpy.context).cost() == cost
     # ...and that is what Meshy charges.
     before = connected.balance(connected.paid_key)
     assert generate() == {'FINISHED'}

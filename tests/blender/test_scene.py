@@ -231,7 +231,7 @@ def test_remesh_convert_resize_take_the_place_of_the_source(connected):
     tools = bpy.context.scene.meshy.tools
     source = suzanne()
     select_only(source)
-    tools.target_polycount = 300
+    tools.remesh.target_polycount = 300
     assert run(bpy.ops.meshy.remesh) == {'FINISHED'}
     [remesh] = wait()
     assert remesh.status == "DONE", remesh.message
