@@ -3,8 +3,8 @@
 
 A file is streamed in 1 MiB blocks into a temporary file beside its destination and renamed into
 place only after it passed every check: HTTP status, the declared Content-Length, the size cap,
-and the format's own structure (GLB header, declared length and chunk layout; PNG chunk CRCs and
-IEND; JPEG start and end markers; zip central directory; FBX, STL, WebP, .blend headers). A
+and the format's own structure (GLB header, declared length and chunk layout; images verified and
+decoded by Pillow; zip central directory; FBX and STL headers). A
 truncated or corrupt file is fetched again; when the tries run out the caller gets a
 DownloadError and nothing half-written is left behind, so a broken file is never imported.
 
@@ -13,7 +13,6 @@ never decides where a file goes. Downloads go only to https hosts (plain http on
 computer), and carry no API key: result URLs are pre-signed.
 """
 
-import codecs
 import contextlib
 import json
 import logging
@@ -22,7 +21,6 @@ import re
 import struct
 import tempfile
 import zipfile
-import zlib
 
 import requests
 import urllib3
@@ -239,43 +237,26 @@ def _check_glb(handle, size):
     return "" if offset == size else "chunks do not add up to the file length"
 
 
-def _check_png(handle, size):
-    if handle.read(8) != b"\x89PNG\r\n\x1a\n":
-        return "no PNG signature"
-    while True:
-        header = handle.read(8)
-        if len(header) < 8:
-            return "ends before IEND"
-        length, kind = struct.unpack(">I4s", header)
-        crc = zlib.crc32(kind)
-        remaining = length
-        while remaining:
-            block = handle.read(min(remaining, _BLOCK))
-            if not block:
-                return "a chunk is cut short"
-            crc = zlib.crc32(block, crc)
-            remaining -= len(block)
-        stored = handle.read(4)
-        if len(stored) < 4 or struct.unpack(">I", stored)[0] != crc & 0xFFFFFFFF:
-            return f"bad checksum in the {kind.decode('latin-1')} chunk"
-        if kind == b"IEND":
-            return ""
-
-
-def _check_jpeg(handle, size):
-    if handle.read(3) != b"\xff\xd8\xff":
-        return "no JPEG start marker"
-    handle.seek(max(0, size - 4096))
-    # Some encoders append bytes after the end marker; it must still be there near the end.
-    return "" if b"\xff\xd9" in handle.read() else "no JPEG end marker"
-
-
-def _check_webp(handle, size):
-    header = handle.read(12)
-    if header[:4] != b"RIFF" or header[8:12] != b"WEBP":
-        return "no WebP header"
-    declared = struct.unpack("<I", header[4:8])[0] + 8
-    return "" if declared in (size, size - 1) else f"RIFF declares {declared:,} bytes"
+def _image_check(expected):
+    """A check that the file is a whole `expected` image ("PNG", "JPEG", "WEBP"), by Pillow."""
+    def check(handle, size):
+        from PIL import Image, UnidentifiedImageError
+        try:
+            with Image.open(handle) as image:
+                if image.format != expected:
+                    return f"not a {expected} image"
+                image.verify()  # PNG: every chunk's checksum, up to IEND
+            if expected != "PNG":
+                # JPEG and WebP have no checksums: decoding is what finds damage or truncation.
+                handle.seek(0)
+                with Image.open(handle) as image:
+                    image.load()
+        except Image.DecompressionBombError:
+            return "too many pixels to check"
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            return f"not a readable {expected} image ({exc})"
+        return ""
+    return check
 
 
 def _check_zip(handle, size):
@@ -308,35 +289,8 @@ def _check_stl(handle, size):
     return "neither a binary STL of the right length nor an ASCII STL"
 
 
-def _check_blend(handle, size):
-    head = handle.read(7)
-    # .blend files may be stored zstd- or gzip-compressed.
-    if head.startswith(b"BLENDER") or head.startswith(b"\x28\xb5\x2f\xfd") or head[:2] == b"\x1f\x8b":
-        return ""
-    return "no .blend header"
-
-
-def _check_text(handle, size):
-    # OBJ/MTL/glTF are UTF-8 text: a NUL byte or an invalid UTF-8 sequence means damage.
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    while True:
-        block = handle.read(_BLOCK)
-        if not block:
-            break
-        if b"\x00" in block:
-            return "binary data in a text format"
-        try:
-            decoder.decode(block)
-        except UnicodeDecodeError:
-            return "bytes that are not UTF-8 text"
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "text cut inside a character"
-    return ""
-
-
-_CHECKS = {"glb": _check_glb, "png": _check_png, "jpg": _check_jpeg, "jpeg": _check_jpeg,
-           "webp": _check_webp, "zip": _check_zip, "usdz": _check_zip, "3mf": _check_zip,
-           "fbx": _check_fbx, "stl": _check_stl, "blend": _check_blend, "obj": _check_text,
-           "mtl": _check_text, "gltf": _check_text}
+# Formats Blender imports or the artist keeps get a check; others (OBJ, .blend, ...) are taken
+# as they come: a damaged one fails in the importer with a message, and nothing is lost.
+_CHECKS = {"glb": _check_glb, "png": _image_check("PNG"), "jpg": _image_check("JPEG"),
+           "jpeg": _image_check("JPEG"), "webp": _image_check("WEBP"), "zip": _check_zip,
+           "usdz": _check_zip, "3mf": _check_zip, "fbx": _check_fbx, "stl": _check_stl}

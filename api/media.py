@@ -25,8 +25,6 @@ DEFAULT_IMAGE_MAX_BYTES = 20 * 1024 * 1024
 # Read (and encode) models in blocks of this size: a multiple of 3 so base64 blocks concatenate.
 _ENCODE_BLOCK = 3 * 128 * 1024
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-JPEG_SIGNATURE = b"\xff\xd8\xff"
 GLB_MAGIC = b"glTF"
 _EXR_MAGIC = b"\x76\x2f\x31\x01"
 
@@ -196,12 +194,12 @@ def image_data_uri(source, max_bytes=DEFAULT_IMAGE_MAX_BYTES, fmt="auto"):
         image = _image_from_pixels(source)
         return _encode(image, fmt, max_bytes, lossless_source=True)
     data, name = _read_image_source(source, max_bytes)
-    passthrough = _passthrough_mime(data, fmt)
+    image = _open_image(data, name, load=False)  # reads the header: what the image is
+    passthrough = _passthrough_mime(image, data, fmt)
     if passthrough and len(data) <= max_bytes:
         return DataURI.encode(passthrough, data)
-    image = _open_image(data, name)
-    lossless = not data.startswith(JPEG_SIGNATURE)
-    return _encode(image, fmt, max_bytes, lossless_source=lossless)
+    _load(image, name)
+    return _encode(image, fmt, max_bytes, lossless_source=image.format != "JPEG")
 
 
 def _read_image_source(source, max_bytes):
@@ -226,15 +224,13 @@ def _read_image_source(source, max_bytes):
     return data, name
 
 
-def _passthrough_mime(data, fmt):
+def _passthrough_mime(image, data, fmt):
     """The MIME type when `data` can be sent exactly as it is, else None."""
-    if data.startswith(PNG_SIGNATURE) and fmt in ("auto", "png"):
-        # IHDR: bit depth at byte 24, colour type at 25. 8-bit (or less) non-16-bit PNGs are safe.
-        if len(data) > 26 and data[24] <= 8:
-            return MIME_PNG
-        return None
-    if data.startswith(JPEG_SIGNATURE) and fmt in ("auto", "jpeg"):
-        image = _open_image(data, "the image", load=False)
+    if image.format == "PNG" and fmt in ("auto", "png"):
+        # Pillow reports a 16-bit RGB PNG as plain RGB: the IHDR chunk's bit depth (byte 24,
+        # right after the signature and chunk header) says whether it is 8-bit or less.
+        return MIME_PNG if len(data) > 26 and data[24] <= 8 else None
+    if image.format == "JPEG" and fmt in ("auto", "jpeg"):
         if image.mode in ("RGB", "L") and _exif_orientation(image) in (None, 1):
             return MIME_JPEG
     return None
@@ -251,18 +247,31 @@ def _open_image(data, name, load=True):
     from PIL import Image, UnidentifiedImageError
 
     if data.startswith(_EXR_MAGIC):
+        # Pillow cannot read OpenEXR; say what to do rather than "not an image".
         raise InputError(f"The image {name} is OpenEXR, which cannot be read here; save it as "
                          "PNG or JPEG (or pass the Blender image so its pixels are used).")
     try:
         image = Image.open(io.BytesIO(data))
-        if load:
-            image.load()
-        return image
     except Image.DecompressionBombError as exc:
         raise InputError(f"The image {name} has too many pixels to convert safely.") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"Cannot read the image {name}: it is not an image format Pillow "
                          "understands (PNG, JPEG, WebP, TGA, BMP, TIFF...).") from exc
+    if load:
+        _load(image, name)
+    return image
+
+
+def _load(image, name):
+    from PIL import Image
+
+    try:
+        image.load()
+    except Image.DecompressionBombError as exc:
+        raise InputError(f"The image {name} has too many pixels to convert safely.") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"Cannot read the image {name}: the file is damaged or cut "
+                         "short.") from exc
 
 
 def _to_8bit(image):

@@ -1,5 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Operators, one module per family. Each module exports `classes`; all are registered here."""
+"""Operators: what buttons, menus and F3 run. Thin by design: they read settings, ask request.py
+or selection.py for what to send, hand it to jobs.py and report; nothing here builds payloads.
+
+One module per family (account, generate, scene tools, library lists, jobs); poll.py holds the
+checks they share and the one way a failure becomes a report, calls.py the mixin for operators
+whose work is a single network call. Each module exports `classes`; all are registered here."""
 
 import bpy
 

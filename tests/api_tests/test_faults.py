@@ -103,13 +103,34 @@ def test_truncated_download_is_fetched_again(client, emulator, tmp_path, mode):
 
 
 @pytest.mark.parametrize("role, fmt", [("model", "glb"), ("thumbnail", "png"), ("model", "fbx"),
-                                       ("model", "usdz"), ("model", "obj")])
+                                       ("model", "usdz")])
 def test_corrupt_download_is_fetched_again(client, emulator, tmp_path, role, fmt):
     task_id, urls = _glb_of(client, tmp_path)
     emulator.faults(corrupt_downloads=1)
     path = client.download(urls[(role, fmt)], tmp_path, task_id, "text_to_3d_preview", role, fmt)
     verify_file(path, fmt)
     assert [m for m, p in emulator.request_log if p.startswith("/assets/")].count("GET") == 2
+
+
+@pytest.mark.parametrize("fmt, pil", [("jpg", "JPEG"), ("webp", "WEBP"), ("png", "PNG")])
+def test_images_are_checked_whole_by_pillow(tmp_path, fmt, pil):
+    """Cut short, or another format under the name: the check says so (then it is fetched
+    again); the whole file passes."""
+    import io
+    from PIL import Image
+    from api.download import check_file
+    buffer = io.BytesIO()
+    Image.radial_gradient("L").convert("RGB").resize((512, 512)).save(buffer, pil)
+    data = buffer.getvalue()
+    path = tmp_path / f"image.{fmt}"
+    for blob, whole in ((data, True), (data[:len(data) * 2 // 3], False)):
+        path.write_bytes(blob)
+        assert (check_file(str(path), fmt, len(blob)) == "") is whole, (fmt, whole)
+    other = "gif" if pil != "PNG" else "jpeg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, other)
+    path.write_bytes(buffer.getvalue())
+    assert check_file(str(path), fmt, len(buffer.getvalue())) == f"not a {pil} image"
 
 
 @pytest.mark.parametrize("fault", [{"truncate_downloads": {"mode": "cut"}},
