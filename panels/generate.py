@@ -55,7 +55,7 @@ class MESHY_PT_generate(bpy.types.Panel):
 
         if mode in ('TEXT_TO_3D', 'TEXT_TO_IMAGE', 'IMAGE_TO_IMAGE'):
             layout.prop(s, "prompt", text="", icon='FONT_DATA',
-                        placeholder="Describe it" if bpy.app.version >= (4, 1) else "")
+                        placeholder="Describe it")
             if len(s.prompt) > tasks.PROMPT_LIMIT - 100:
                 layout.label(text=f"{len(s.prompt)}/{tasks.PROMPT_LIMIT} characters",
                              icon='INFO')
@@ -115,7 +115,7 @@ class MESHY_PT_generate(bpy.types.Panel):
             sub.enabled = meshy6
             sub.prop(s, "remove_lighting")
             box.prop(s, "texture_prompt", text="", icon='BRUSH_DATA',
-                     placeholder="Texture prompt (optional)" if bpy.app.version >= (4, 1) else "")
+                     placeholder="Texture prompt (optional)")
             if not s.texture_prompt.strip():
                 box.prop(s, "use_texture_image")
                 if s.use_texture_image:
