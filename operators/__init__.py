@@ -2,17 +2,18 @@
 """Operators: what buttons, menus and F3 run. Thin by design: they read settings, ask request.py
 or selection.py for what to send, hand it to jobs.py and report; nothing here builds payloads.
 
-One module per family (account, generate, scene tools, library lists, jobs); poll.py holds the
-checks they share and the one way a failure becomes a report, calls.py the mixin for operators
-whose work is a single network call. Each module exports `classes`; all are registered here."""
+One module per family (account, generate, modes: one dialog per generation mode and Import by
+task id, scene tools, library lists, jobs); poll.py holds the checks they share and the one way a
+failure becomes a report, calls.py the mixin for operators whose work is a single network call. Each module exports `classes`; all are registered here."""
 
 import bpy
 
-from . import account, generate, jobs, library, scene
+from . import account, generate, jobs, library, modes, scene
 
 classes = (
     *account.classes,
     *generate.classes,
+    *modes.classes,
     *scene.classes,
     *library.classes,
     *jobs.classes,

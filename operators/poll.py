@@ -55,3 +55,30 @@ def generate_problem(context):
     # Concept images go to the image source, not Meshy: request.problem checks that one.
     meshy = "" if request.uses_image_source(context) else network_problem(context)
     return meshy or request.problem(context)
+
+
+# The object context menu hands its entries the object they act on under this name
+# (UILayout.context_pointer_set), so their poll can check the selection; from the History panel,
+# F3 or a script the same operators may act on a task id, and the selection is checked on sending.
+MENU_TARGET = "meshy_menu_target"
+
+
+def selection_problem(context, kind):
+    """Why the selection cannot go to `kind`, from what is cheap to know while a menu draws
+    ("" when nothing is wrong). selection.check_selection() does the full check when sending."""
+    from ..api import tasks
+    meshes = [o for o in context.selected_objects if o.type == 'MESH']
+    if not meshes:
+        return "Select a mesh object first"
+    for obj in meshes:
+        if not obj.data.polygons:
+            return f"'{obj.name}' has no faces: nothing to send"
+        if min(abs(v) for v in obj.matrix_world.to_scale()) < 1e-6:
+            return f"'{obj.name}' has a zero scale: apply or fix its scale"
+    if kind == "rigging":
+        # Blender keeps the triangulation cached, so this is cheap after the first draw.
+        triangles = sum(len(o.data.loop_triangles) for o in meshes)
+        if triangles > tasks.RIG_FACE_LIMIT:
+            return (f"{triangles:,} triangles; Meshy rigs up to {tasks.RIG_FACE_LIMIT:,}. "
+                    "Remesh it with Meshy first")
+    return ""

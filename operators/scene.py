@@ -12,7 +12,7 @@ from bpy.props import StringProperty
 
 from .. import request, selection
 from .generate import send
-from .poll import CANNOT_SEND, network_problem, refuse, report
+from .poll import CANNOT_SEND, MENU_TARGET, network_problem, refuse, report, selection_problem
 
 
 class _SceneOperator:
@@ -26,8 +26,12 @@ class _SceneOperator:
     @classmethod
     def poll(cls, context):
         # The selection is checked when the operator runs, not here: from the History panel
-        # it acts on a task id, with whatever happens to be selected.
-        return refuse(cls, network_problem(context))
+        # it acts on a task id, with whatever happens to be selected. Only the object context
+        # menu, which always acts on the selection, asks for the selection to be checked here.
+        reason = network_problem(context)
+        if not reason and getattr(context, MENU_TARGET, None) is not None:
+            reason = selection_problem(context, cls.kind)
+        return refuse(cls, reason)
 
     def job_options(self, context):
         return {}

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The interface's drawing: sidebar panels ("Meshy" tab), lists, menus, the status bar, and the
-thumbnails they show (previews). Each module exports its classes; the order here is the order of
+"""The interface's drawing: sidebar panels ("Meshy" tab), lists, Blender's own menus (menus.py),
+the status bar, and the thumbnails they show (previews). Each module exports its classes; the order here is the order of
 the panels in the sidebar. Nothing here sends anything: buttons call operators."""
 
 import bpy
 
-from . import account, generate, jobs, previews, scene
+from . import account, generate, jobs, menus, previews, scene
 
 classes = (
     *account.classes,
@@ -13,6 +13,7 @@ classes = (
     *scene.selected_classes,
     *jobs.classes,
     *scene.history_classes,
+    *menus.classes,
 )
 
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
@@ -21,12 +22,12 @@ _register_classes, _unregister_classes = bpy.utils.register_classes_factory(clas
 def register():
     previews.register()
     _register_classes()
-    scene.register_menus()
+    menus.register_menus()
     bpy.types.STATUSBAR_HT_header.append(jobs.draw_status_bar)
 
 
 def unregister():
     bpy.types.STATUSBAR_HT_header.remove(jobs.draw_status_bar)
-    scene.unregister_menus()
+    menus.unregister_menus()
     _unregister_classes()
     previews.unregister()

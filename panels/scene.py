@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The "Selected Object" panels, the object context menu entries and the History panel."""
+"""The "Selected Object" panels and the History panel (the context menu is in menus.py)."""
 
 import json
 import time
@@ -254,28 +254,7 @@ def draw_history_actions(layout, item):
         row.operator("meshy.rig", text="Rig").input_task_id = item.task_id
 
 
-def draw_context_menu(self, context):
-    obj = context.active_object
-    if obj is None or obj.type not in ('MESH', 'ARMATURE'):
-        return
-    layout = self.layout
-    layout.separator()
-    if obj.type == 'MESH':
-        layout.operator("meshy.retexture", text="Retexture with Meshy", icon='TEXTURE')
-        layout.operator("meshy.remesh", text="Remesh with Meshy", icon='MOD_REMESH')
-        layout.operator("meshy.rig", text="Rig with Meshy", icon='ARMATURE_DATA')
-    if rig_of(obj)[1]:
-        layout.operator("meshy.animate", text="Animate with Meshy", icon='ACTION')
-
-
 selected_classes = (MESHY_PT_selected, MESHY_PT_retexture, MESHY_PT_reshape,
                     MESHY_UL_animations, MESHY_PT_rig, MESHY_PT_print)
 history_classes = (MESHY_UL_history, MESHY_PT_history)
 
-
-def register_menus():
-    bpy.types.VIEW3D_MT_object_context_menu.append(draw_context_menu)
-
-
-def unregister_menus():
-    bpy.types.VIEW3D_MT_object_context_menu.remove(draw_context_menu)

@@ -43,7 +43,9 @@ def _traces():
                     found.append(f"handler {handler_name}: {fn.__name__}")
     if meshy_operator_ids():
         found.append("operators " + ", ".join(meshy_operator_ids()))
-    for header in (bpy.types.STATUSBAR_HT_header, bpy.types.VIEW3D_MT_object_context_menu):
+    for header in (bpy.types.STATUSBAR_HT_header, bpy.types.VIEW3D_MT_object_context_menu,
+                   bpy.types.VIEW3D_MT_add, bpy.types.TOPBAR_MT_file_import,
+                   bpy.types.IMAGE_MT_image):
         for fn in getattr(header.draw, "_draw_funcs", []):
             if "meshy" in getattr(fn, "__module__", ""):
                 found.append(f"{header.__name__} draw function {fn.__name__}")

@@ -26,9 +26,15 @@ class RecordingLayout:
         self.scale_y = 1.0
         self.scale_x = 1.0
         self.use_property_split = False
+        self.use_property_decorate = True
+        self.operator_context = 'INVOKE_DEFAULT'
+        self.context = {}
 
     def _child(self):
-        return RecordingLayout(self.log)
+        child = RecordingLayout(self.log)
+        child.context = dict(self.context)
+        child.operator_context = self.operator_context
+        return child
 
     row = column = box = split = grid_flow = column_flow = \
         lambda self, *args, **kwargs: self._child()
@@ -47,12 +53,35 @@ class RecordingLayout:
         assert name in data.bl_rna.properties.keys(), f"{type(data).__name__} has no {name}"
         self.log.append(("prop", name))
 
+    def prop_search(self, data, name, search_data, search_name, **kwargs):
+        assert name in data.bl_rna.properties.keys(), f"{type(data).__name__} has no {name}"
+        assert search_name in search_data.bl_rna.properties.keys()
+        self.log.append(("prop", name))
+
+    def context_pointer_set(self, name, data):
+        self.context[name] = data
+
     def operator(self, idname, **kwargs):
         module, name = idname.split(".")
         op = getattr(getattr(bpy.ops, module), name)
         rna = op.get_rna_type()
+        assert self.operator_context in bpy.types.UILayout.bl_rna.properties[
+            "operator_context"].enum_items.keys()
         self.log.append(("operator", idname, kwargs.get("text")))
+        # What Blender does for a menu entry: grey it out when its poll fails in the
+        # entry's context (with the pointers the layout set).
+        with bpy.context.temp_override(**self.context):
+            enabled = op.poll(self.operator_context)
+        self.log.append(("enabled" if enabled else "disabled", idname, kwargs.get("text")))
         return OperatorProps(rna)
+
+    def menu(self, menu, text="", icon='NONE', **kwargs):
+        cls = getattr(bpy.types, menu)
+        self.log.append(("menu", menu, text or cls.bl_label))
+        if hasattr(cls, "poll") and not cls.poll(bpy.context):
+            return
+        with bpy.context.temp_override(**self.context):
+            cls.draw(DrawSelf(self._child(), cls), bpy.context)
 
     def progress(self, factor=0.0, type='BAR', text=""):
         assert 0.0 <= factor <= 1.0
@@ -123,10 +152,19 @@ def draw_all(context=None):
             continue
         layout = RecordingLayout(log)
         panel.draw(DrawSelf(layout, panel), context)
-    scene_panels = importlib.import_module(MODULE + ".panels.scene")
-    scene_panels.draw_context_menu(SimpleNamespace(layout=RecordingLayout(log)), context)
+    draw_menus(log, context)
     jobs_panels = importlib.import_module(MODULE + ".panels.jobs")
     jobs_panels.draw_status_bar(SimpleNamespace(layout=RecordingLayout(log)), context)
+    return log
+
+
+def draw_menus(log, context=None):
+    """Draw the add-on's entries in Blender's menus (Add, File > Import, Image, object context)."""
+    context = context or bpy.context
+    menus = importlib.import_module(MODULE + ".panels.menus")
+    for draw in (menus.draw_add_menu, menus.draw_import_menu, menus.draw_image_menu,
+                 menus.draw_object_context_menu):
+        draw(SimpleNamespace(layout=RecordingLayout(log)), context)
     return log
 
 
