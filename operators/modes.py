@@ -283,7 +283,7 @@ class MESHY_OT_image_to_3d(_ModeOperator, bpy.types.Operator):
     enable_pbr: sidebar_field("enable_pbr")
 
     def load(self, context):
-        super().load(context)
+        _ModeOperator.load(self, context)
         self.image.load(context.scene.meshy.image_input)
         space = context.space_data
         if space is not None and space.type == 'IMAGE_EDITOR' and space.image is not None:
@@ -293,13 +293,13 @@ class MESHY_OT_image_to_3d(_ModeOperator, bpy.types.Operator):
             self.image.image_name = space.image.name
 
     def values(self):
-        values = super().values()
+        values = _ModeOperator.values(self)
         if self.image_source != 'TASK':
             values["image_input"] = self.image.as_input(self.image_source)
         return values
 
     def store(self, context):
-        super().store(context)
+        _ModeOperator.store(self, context)
         if self.dialog and self.image_source != 'TASK':
             self.image.store(context.scene.meshy.image_input, self.image_source)
 
