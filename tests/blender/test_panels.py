@@ -42,11 +42,15 @@ class RecordingLayout:
     def separator(self, *args, **kwargs):
         pass
 
-    def label(self, text="", icon='NONE', icon_value=0, **kwargs):
-        assert isinstance(text, str)
+    @staticmethod
+    def check_icon(icon):
         if icon != 'NONE':
             assert icon in bpy.types.UILayout.bl_rna.functions["label"].parameters["icon"] \
                 .enum_items.keys(), icon
+
+    def label(self, text="", icon='NONE', icon_value=0, **kwargs):
+        assert isinstance(text, str)
+        self.check_icon(icon)
         self.log.append(("label", text))
 
     def prop(self, data, name, **kwargs):
@@ -65,6 +69,7 @@ class RecordingLayout:
         module, name = idname.split(".")
         op = getattr(getattr(bpy.ops, module), name)
         rna = op.get_rna_type()
+        self.check_icon(kwargs.get("icon", 'NONE'))
         assert self.operator_context in bpy.types.UILayout.bl_rna.properties[
             "operator_context"].enum_items.keys()
         self.log.append(("operator", idname, kwargs.get("text")))
@@ -77,6 +82,7 @@ class RecordingLayout:
 
     def menu(self, menu, text="", icon='NONE', **kwargs):
         cls = getattr(bpy.types, menu)
+        self.check_icon(icon)
         self.log.append(("menu", menu, text or cls.bl_label))
         if hasattr(cls, "poll") and not cls.poll(bpy.context):
             return
