@@ -319,6 +319,8 @@ def load_image(path, name, pack=True):
     image.name = name
     if pack:
         image.pack()
+    # Nothing uses an image result yet, and Blender does not save what nothing uses.
+    image.use_fake_user = True
     return image
 
 
