@@ -20,7 +20,7 @@ import traceback
 import bpy
 from bpy.app.handlers import persistent
 
-from . import importer, preferences
+from . import importer, preferences, selection
 from .engine import DONE, FAILED, READY, Engine, Job
 from .engine import journal as journal_mod
 
@@ -89,11 +89,19 @@ def submit(context, kind, payload, label, options=None, follow_up=None, runner=N
 
 
 def retry(context, job_id):
-    """Run a failed or stopped job again: follow the same task when it may still be alive."""
+    """Run a failed or stopped job again: follow the same task when it may still be alive.
+
+    Raises selection.SelectionError when a new task would be paid for but could not land,
+    preferences.ConnectionSetupError when nothing can be sent.
+    """
     old = _engine.jobs[job_id]
     client = preferences.make_client(context) if old.runner is None else None
     reuse_task = old.task_id and (old.status == "STOPPED" or old.retryable and not old.error_code)
-    job = Job(old.kind, old.payload, old.label, options=old.options, follow_up=old.follow_up,
+    options = old.options
+    if not reuse_task and old.runner is None:
+        options = dict(options)
+        selection.check_can_land(context, old.kind, options)
+    job = Job(old.kind, old.payload, old.label, options=options, follow_up=old.follow_up,
               task_id=old.task_id if reuse_task else "", client=client, runner=old.runner)
     del _engine.jobs[job_id]
     _engine.submit(job)
@@ -154,10 +162,11 @@ def _refresh_balance(context, changed):
             _balance_call = call(settled.client.balance)
 
 
-def import_result(context, job, again=False):
+def import_result(context, job, again=False, as_new_object=False):
     """Import a job's downloaded result; any failure ends the job with a message, files kept.
 
     `again`: the artist asked (the Import button), so import even if the result is already here.
+    `as_new_object`: the fallback for a result that cannot change the object it was made for.
     """
     if job.options.get("import") is False and not again:
         job.message = "Done; the next step goes on" if job.follow_up else "Done (not imported)"
@@ -170,7 +179,10 @@ def import_result(context, job, again=False):
             _engine.mark_imported(job, [o.name for o in present])
             return True
         job.message = ""  # whatever an earlier attempt said no longer holds
-        names = importer.import_result(context, job)
+        if as_new_object:
+            names = importer.import_result(context, job, as_new_object=True)
+        else:
+            names = importer.import_result(context, job)
         importer.undo_push()
         _engine.mark_imported(job, names)
         return True

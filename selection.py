@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Sending what is selected: by Meshy task id when Meshy made it, otherwise as an uploaded GLB.
 
-`source_for()` decides and says why; `check_selection()` catches what Meshy would refuse before
-anything is sent; `export_glb()` runs Blender's glTF exporter on just those objects, with
-modifiers applied and in world space (what the viewport shows). Encoding the GLB into a data URI
-happens later, on the job's worker thread.
+`task_reference()` decides and says why; `check_selection()` catches what Meshy would refuse
+before anything is sent; `check_can_land()` catches what would fail here once the result is paid
+for (a 3MF path that cannot be written, a linked object that cannot be changed); `export_glb()`
+runs Blender's glTF exporter on just those objects, with modifiers applied and in world space
+(what the viewport shows). Encoding the GLB into a data URI happens later, on the job's worker
+thread.
 
 glTF's axes: the exporter turns Blender's Z-up into glTF's Y-up, and a character facing
 Blender's -Y faces glTF's +Z, which is what Meshy's rigging expects.
@@ -153,3 +155,48 @@ def world_height(objects):
         return 0.0
     scale = bpy.context.scene.unit_settings.scale_length or 1.0
     return (max(zs) - min(zs)) * scale
+
+
+# --- will the result land? -------------------------------------------------------------------------
+
+def check_can_land(context, kind, options):
+    """Raise SelectionError when the result of a `kind` job with these options could not land in
+    this file (or where the artist asked); returns notes for the artist. Runs before the create
+    call, so credits are only spent on work that can land.
+
+    A linked object's retexture changes the plan instead of refusing: its material cannot be
+    replaced, so `options["apply_material"]` is turned off and the result becomes a new object.
+    """
+    from . import importer
+    notes = []
+    if kind in importer.FILE_KINDS:
+        problem = importer.save_path_problem(options.get("save_to", ""))
+        if problem:
+            raise SelectionError(f"{problem}. Nothing was sent")
+    name = options.get("source_object", "")
+    source = bpy.data.objects.get(name) if name else None
+    if name and source is None and (kind in importer.NEEDS_SOURCE
+                                    or options.get("apply_material")):
+        raise SelectionError(f"'{name}' is no longer in this file: select the object and "
+                             "send it again")
+    if kind == "analyze_printability" and source is not None:
+        problem = importer.library_problem(source)
+        if problem:
+            raise SelectionError(f"{problem}, so its printability report could not be kept on "
+                                 "it: make it local first (Object > Relations > Make Local)")
+    if options.get("apply_material"):
+        problem = importer.material_swap_problem(source, name)
+        if problem:
+            options["apply_material"] = False
+            notes.append(f"{problem}, so its material cannot be replaced: the retextured "
+                         "model will be a new object in its place")
+    if kind == "animation":
+        target = options.get("target_armature", "")
+        problem = importer.animation_target_problem(bpy.data.objects.get(target), target)
+        if problem:
+            raise SelectionError(f"{problem}, so an animation could not be added to it: make a "
+                                 "library override first (Object > Library Override > Make)")
+    if getattr(context, "mode", "OBJECT") != 'OBJECT':
+        notes.append("The result is imported once you are back in Object Mode")
+    return notes
+

@@ -4,7 +4,7 @@
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from .. import jobs, preferences, request
+from .. import jobs, preferences, request, selection
 from ..engine import stand_in_payload
 from .poll import CANNOT_SEND, network_problem, report
 
@@ -19,6 +19,9 @@ def send(operator, context, outgoing):
     """Submit a request as a job and report it; the one path every generating operator takes."""
     from ..api.errors import MeshyError
     try:
+        # Credits are spent only on work that can land: anything that would fail here stops now.
+        for note in selection.check_can_land(context, outgoing.kind, outgoing.options):
+            operator.report({'INFO'}, note)
         job = jobs.submit(context, outgoing.kind, outgoing.payload, outgoing.label,
                           options=outgoing.options, follow_up=outgoing.follow_up)
     except CANNOT_SEND as exc:
