@@ -136,6 +136,11 @@ class MESHY_OT_delete_job(_JobOperator, CallOperator, bpy.types.Operator):
     def invoke(self, context, event):
         return context.window_manager.invoke_confirm(self, event)
 
+    def execute(self, context):
+        if self.job_or_report() is None:
+            return {'CANCELLED'}
+        return super().execute(context)
+
     def start_call(self, context):
         job = _job(self.job_id)
         if job is None or not job.task_id:
@@ -150,11 +155,14 @@ class MESHY_OT_delete_job(_JobOperator, CallOperator, bpy.types.Operator):
         if error is not None and not isinstance(error, NotFound):
             self.report({'ERROR'}, f"Could not delete the task on Meshy: {describe(error)}")
             return {'CANCELLED'}
+        if job is not None and not job.task_id:
+            jobs.engine().stop(job.id)
+            jobs.tick(context)
+            self.report({'INFO'}, "Stopped: it was never sent to Meshy, so there is nothing to "
+                                  "delete there")
+            return {'FINISHED'}
         if job is not None:
-            if job.task_id:
-                jobs.engine().mark_deleted(job)
-            else:
-                jobs.engine().stop(job.id)
+            jobs.engine().mark_deleted(job)
             jobs.tick(context)
         self.report({'INFO'}, "Deleted on Meshy")
         return {'FINISHED'}
