@@ -271,9 +271,38 @@ def image_value(item, what="image", source=None):
     from .api import media
     if (source or item.source) == 'FILE':
         path = bpy.path.abspath(item.filepath)
+        if _is_exr_file(path):
+            return _exr_file_value(path, what)
         return Deferred(f"{what} {os.path.basename(path)}", media.image_data_uri, path,
                         stand_in=PLACEHOLDER_IMAGE)
     return datablock_value(item.image, what)
+
+
+EXR_MAGIC = b"\x76\x2f\x31\x01"
+EXR_FORMATS = ('OPEN_EXR', 'OPEN_EXR_MULTILAYER')
+
+
+def _is_exr_file(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == EXR_MAGIC
+    except OSError:
+        return False  # the encoder reports an unreadable file with its name
+
+
+def _exr_file_value(path, what):
+    """OpenEXR is beyond Pillow: Blender reads the file into a temporary image, and its pixels
+    are sent like those of any Blender image."""
+    from .api.errors import InputError
+    name = os.path.basename(path)
+    try:
+        image = bpy.data.images.load(path, check_existing=False)
+    except RuntimeError:
+        raise InputError(f"Blender cannot read the {what} {name}") from None
+    try:
+        return _pixels_value(image, f"{what} {name}")
+    finally:
+        bpy.data.images.remove(image)
 
 
 def datablock_value(image, what="image"):
@@ -284,6 +313,9 @@ def datablock_value(image, what="image"):
         image.save_render(path)
         return Deferred(f"{what} {image.name}", media.image_data_uri, path,
                         stand_in=PLACEHOLDER_IMAGE)
+    if image.file_format in EXR_FORMATS:
+        # Pillow cannot decode OpenEXR, packed or on disk; Blender already has the pixels.
+        return _pixels_value(image, f"{what} {image.name}")
     if image.packed_file is not None:
         data = bytes(image.packed_file.data)
         return Deferred(f"{what} {image.name}", media.image_data_uri, data,
@@ -292,6 +324,12 @@ def datablock_value(image, what="image"):
     if path and os.path.isfile(path) and not image.is_dirty:
         return Deferred(f"{what} {image.name}", media.image_data_uri, path,
                         stand_in=PLACEHOLDER_IMAGE)
+    return _pixels_value(image, f"{what} {image.name}")
+
+
+def _pixels_value(image, description):
+    """The image's pixels, read now (main thread), as a Deferred PNG for the worker to encode."""
+    from .api import media
     width, height = image.size
     channels = image.channels
     if width == 0 or height == 0:
@@ -303,5 +341,4 @@ def datablock_value(image, what="image"):
     buffer = {"width": width, "height": height, "channels": channels, "pixels": pixels,
               # Float images hold linear values; byte images hold their file's (sRGB) values.
               "linear": bool(image.is_float)}
-    return Deferred(f"{what} {image.name}", media.image_data_uri, buffer,
-                    stand_in=PLACEHOLDER_IMAGE)
+    return Deferred(description, media.image_data_uri, buffer, stand_in=PLACEHOLDER_IMAGE)

@@ -51,3 +51,53 @@ def test_deleting_a_job_that_is_not_in_the_list_says_so(jobs, capfd):
     out, _err = capfd.readouterr()
     assert "no longer in the list" in out
     assert "Deleted" not in out
+
+
+# --- EXR pictures ----------------------------------------------------------------------------------
+
+def write_exr(path, colour=(0.2, 0.5, 0.9, 1.0), width=16, height=8):
+    image = bpy.data.images.new("exr writer", width, height, float_buffer=True)
+    image.pixels.foreach_set(list(colour) * (width * height))
+    image.filepath_raw = str(path)
+    image.file_format = 'OPEN_EXR'
+    image.save()
+    bpy.data.images.remove(image)
+    assert open(path, "rb").read(4) == b"\x76\x2f\x31\x01", "Blender wrote a real OpenEXR file"
+    return str(path)
+
+
+def srgb_byte(linear):
+    value = linear * 12.92 if linear <= 0.0031308 else 1.055 * linear ** (1 / 2.4) - 0.055
+    return round(255 * min(1.0, max(0.0, value)))
+
+
+@pytest.mark.parametrize("source", ['FILE', 'DATABLOCK'])
+def test_exr_pictures_are_sent_as_png(connected, tmp_path, source):
+    path = write_exr(tmp_path / "hdr concept.exr")
+    reference = bpy.data.images.load(path, check_existing=False)
+    expected = [srgb_byte(v) for v in reference.pixels[:3]]
+    bpy.data.images.remove(reference)
+    s = settings()
+    s.mode = 'IMAGE_TO_3D'
+    s.image_source = source
+    if source == 'FILE':
+        s.image_input.filepath = path
+    else:
+        s.image_input.image = bpy.data.images.load(path)
+    images_before = set(bpy.data.images)
+    assert generate() == {'FINISHED'}
+    assert set(bpy.data.images) == images_before, "the temporary image is removed"
+
+    # What the job sends: a PNG with the EXR's colours, encoded for display.
+    jobs = importlib.import_module(MODULE + ".jobs")
+    [job] = jobs.engine().jobs.values()
+    sent = job.payload["image_url"].resolve()
+    assert sent.mime == "image/png"
+    from PIL import Image
+    picture = Image.open(io.BytesIO(sent.payload()))
+    assert picture.size == (16, 8)
+    assert all(abs(a - b) <= 2 for a, b in zip(picture.getpixel((0, 0))[:3], expected)), \
+        (picture.getpixel((0, 0)), expected)
+
+    [job] = wait()
+    assert job.status == "DONE", job.message
