@@ -8,12 +8,11 @@ base64) is deferred to the worker thread.
 """
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import bpy
 
-from . import preferences
+from . import preferences, selection
 from .engine import Deferred
 from .properties import ASPECT_RATIOS, PROMPT_LIMIT, SUPPORTED_IMAGE_EXTENSIONS
 
@@ -309,7 +308,7 @@ def datablock_value(image, what="image"):
     from .api import media
     if image.type in ('RENDER_RESULT', 'COMPOSITING'):
         # A render's pixels are not readable from Python; saving it is the supported way out.
-        path = os.path.join(tempfile.mkdtemp(prefix="meshy-render-"), "render.png")
+        path = os.path.join(selection.new_upload_folder("render"), "render.png")
         image.save_render(path)
         return Deferred(f"{what} {image.name}", media.image_data_uri, path,
                         stand_in=PLACEHOLDER_IMAGE)

@@ -25,6 +25,7 @@ def send(operator, context, outgoing):
         job = jobs.submit(context, outgoing.kind, outgoing.payload, outgoing.label,
                           options=outgoing.options, follow_up=outgoing.follow_up)
     except CANNOT_SEND as exc:
+        selection.discard_uploads(outgoing.payload, outgoing.follow_up)
         return report(operator, exc)
     try:
         credits = outgoing.cost()

@@ -294,8 +294,7 @@ class MESHY_OT_clear_finished(bpy.types.Operator):
         return engine is not None and any(not j.active for j in engine.jobs.values())
 
     def execute(self, context):
-        jobs.engine().forget_finished()
-        jobs.tick(context)
+        jobs.clear_finished(context)
         return {'FINISHED'}
 
 

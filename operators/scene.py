@@ -56,6 +56,7 @@ class _SceneOperator:
             self.report({'ERROR'}, problem)
             return {'CANCELLED'}
         options = {"roles": self.result_roles} if self.result_roles else {}
+        payload = {}
         try:
             if self.input_task_id:
                 payload = {"input_task_id": self.input_task_id}
@@ -67,6 +68,7 @@ class _SceneOperator:
             options.update(self.job_options(context, objects))
             tasks.validate(self.kind, stand_in_payload(payload))
         except CANNOT_SEND as exc:
+            selection.discard_uploads(payload)
             return report(self, exc)
         return send(self, context, request.Request(self.kind, payload, label, options))
 

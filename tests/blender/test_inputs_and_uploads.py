@@ -101,3 +101,89 @@ def test_exr_pictures_are_sent_as_png(connected, tmp_path, source):
 
     [job] = wait()
     assert job.status == "DONE", job.message
+
+
+# --- upload files ----------------------------------------------------------------------------------
+
+def test_an_upload_lives_in_the_user_folder_and_goes_when_the_job_is_done(connected):
+    temp_before = system_temp_uploads()
+    job = send_retexture_by_upload()
+    path = upload_path(job)
+    assert os.path.isfile(path)
+    assert os.path.realpath(path).startswith(os.path.realpath(uploads_folder()) + os.sep)
+    [job] = wait()
+    assert job.status == "DONE", job.message
+    assert files_under(uploads_folder()) == []
+    assert system_temp_uploads() == temp_before
+
+
+def test_an_upload_stopped_before_sending_is_kept_for_retry_then_removed(connected, prefs, jobs):
+    prefs.max_in_flight = 1
+    connected.task_seconds = 1.5
+    preview(jobs, "a slow teapot ahead in line")
+    job = send_retexture_by_upload()
+    assert job.status == "QUEUED"
+    assert bpy.ops.meshy.stop_job(job_id=job.id) == {'FINISHED'}
+    assert job.status == "STOPPED"
+    path = upload_path(job)
+    assert os.path.isfile(path), "a retry still needs it"
+
+    assert bpy.ops.meshy.retry_job(job_id=job.id) == {'FINISHED'}
+    done = wait()
+    assert [j.status for j in done] == ["DONE", "DONE"], [j.message for j in done]
+    assert not os.path.exists(path)
+    assert files_under(uploads_folder()) == []
+    assert connected.tasks_created == 2
+
+
+def test_clearing_a_job_stopped_before_sending_removes_its_upload(connected, prefs, jobs):
+    prefs.max_in_flight = 1
+    connected.task_seconds = 1.0
+    preview(jobs, "another teapot ahead in line")
+    job = send_retexture_by_upload()
+    path = upload_path(job)
+    assert bpy.ops.meshy.stop_job(job_id=job.id) == {'FINISHED'}
+    assert pump_until(jobs, lambda: not jobs.engine().busy())
+    assert os.path.isfile(path)
+    assert bpy.ops.meshy.clear_finished() == {'FINISHED'}
+    assert not os.path.exists(path)
+    assert files_under(uploads_folder()) == []
+
+
+def test_a_render_sent_as_an_image_leaves_no_file(connected):
+    scene = bpy.context.scene
+    scene.render.engine = 'CYCLES'
+    scene.cycles.samples = 1
+    scene.cycles.device = 'CPU'
+    scene.render.resolution_x, scene.render.resolution_y = 32, 24
+    bpy.ops.mesh.primitive_cube_add()
+    bpy.ops.object.camera_add(location=(0.0, -5.0, 0.0), rotation=(1.5708, 0.0, 0.0))
+    scene.camera = bpy.context.active_object
+    assert bpy.ops.render.render() == {'FINISHED'}
+    temp_before = system_temp_uploads()
+    s = settings()
+    s.mode = 'IMAGE_TO_3D'
+    s.image_source = 'DATABLOCK'
+    s.image_input.image = bpy.data.images["Render Result"]
+    assert generate() == {'FINISHED'}
+    assert system_temp_uploads() == temp_before
+    [job] = wait()
+    assert job.status == "DONE", job.message
+    assert files_under(uploads_folder()) == []
+
+
+def test_uploads_left_by_a_session_that_is_gone_are_removed_at_start_up(jobs):
+    root = uploads_folder()
+    stale = os.path.join(root, "upload-999999999-abcd")     # no such process
+    other = os.path.join(root, "upload-1-abcd")             # a live process: another Blender
+    for folder in (stale, other):
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "selection.glb"), "wb") as fh:
+            fh.write(b"glTF")
+    try:
+        jobs.tidy_user_folder()
+        assert not os.path.exists(stale)
+        assert os.path.isfile(os.path.join(other, "selection.glb"))
+    finally:
+        import shutil
+        shutil.rmtree(other, ignore_errors=True)

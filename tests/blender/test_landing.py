@@ -178,3 +178,19 @@ def test_an_animation_whose_rig_is_gone_imports_as_a_new_character(connected, ca
     made = [o for o in bpy.data.objects if o.get("meshy_task_id") == job.task_id]
     assert any(o.type == 'ARMATURE' for o in made)
     assert_no_traceback(capfd)
+
+
+def test_retrying_a_paid_result_that_could_not_land_does_not_pay_again(connected, tmp_path):
+    target = tmp_path / "prints" / "suzanne.3mf"
+    select_only(suzanne())
+    assert run(bpy.ops.meshy.multi_color_print, filepath=str(target)) == {'FINISHED'}
+    (tmp_path / "prints").write_text("in the way")
+    [job] = wait()
+    assert job.status == "FAILED"
+    (tmp_path / "prints").unlink()  # the artist clears the way, then presses Retry
+    assert run(bpy.ops.meshy.retry_job, job_id=job.id) == {'FINISHED'}
+    [retried] = wait()
+    assert retried.status == "DONE", retried.message
+    assert retried.task_id == job.task_id
+    assert target.read_bytes()[:2] == b"PK"
+    assert connected.tasks_created == 1
