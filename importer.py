@@ -321,6 +321,8 @@ def load_image(path, name, pack=True):
     image.name = name
     if pack:
         image.pack()
+    # Nothing uses an image result yet, and Blender does not save what nothing uses.
+    image.use_fake_user = True
     return image
 
 
@@ -433,6 +435,78 @@ def _find_layer_collection(layer_collection, collection):
     return None
 
 
+# --- where a result can land ----------------------------------------------------------------------
+# The same rules are asked before anything is paid (selection.check_can_land) and again at import,
+# when the file may have changed while Meshy worked.
+
+# Kinds whose result is a file saved where the artist chose, and that file's extension.
+FILE_KINDS = {"multi_color_print": ".3mf"}
+# Kinds whose result changes an existing object in place; Import as New Object is their fallback.
+NEW_OBJECT_KINDS = frozenset({"retexture", "animation"})
+# Kinds whose result belongs to the object they were made from.
+NEEDS_SOURCE = frozenset({"analyze_printability"})
+
+NEW_OBJECT_HINT = "The files are kept: use Import as New Object in the Jobs panel"
+OTHER_PLACE_HINT = "The file is kept: press Import in the Jobs panel and choose another place"
+
+
+def library_problem(id_block, overrides_keep=False):
+    """Why a change to `id_block` would not be saved with this file ("" when it would).
+
+    Python may change linked data without complaint, but the change is not saved, and changes to
+    a library override are saved only for what overrides keep (NLA tracks, not custom properties).
+    """
+    library = id_block.library
+    if library is not None:
+        where = os.path.basename(bpy.path.abspath(library.filepath)) or library.name
+        return f"'{id_block.name}' is linked from {where}"
+    override = id_block.override_library
+    if override is not None and (not overrides_keep or override.is_system_override):
+        return f"'{id_block.name}' is a library override"
+    return ""
+
+
+def material_swap_problem(target, name):
+    """Why a retexture's material cannot replace the material of `target` ("" when it can)."""
+    if target is None:
+        return f"'{name}' is gone from this file"
+    if target.type != 'MESH':
+        return f"'{target.name}' is no longer a mesh"
+    found = library_problem(target)
+    if not found and library_problem(target.data):
+        found = f"the mesh of '{target.name}' is linked from a library"
+    return found
+
+
+def animation_target_problem(armature, name):
+    """Why an animation cannot be added to `armature` ("" when it can)."""
+    if armature is None or armature.type != 'ARMATURE':
+        return f"The rigged character '{name}' is not in this file"
+    return library_problem(armature, overrides_keep=True)
+
+
+def save_path_problem(path):
+    """Why a result file cannot be saved at `path` ("" when it can)."""
+    if not path:
+        return "Choose where to save the file"
+    path = bpy.path.abspath(path)
+    name = os.path.basename(path)
+    if not name or os.path.isdir(path):
+        return f"Cannot save to {path}: it is a folder; choose a file name"
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return f"Cannot save {name}: the file there is read-only"
+    # The folders that do not exist yet are made when the file is saved; the nearest one that
+    # does exist must be a folder we may write in.
+    folder = os.path.dirname(path) or os.curdir
+    while not os.path.exists(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        return f"Cannot save {name} in {os.path.dirname(path)}: {folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"Cannot save {name}: the folder {folder} is not writable"
+    return ""
+
+
 # --- dispatch by task kind ----------------------------------------------------------------------
 
 # Kinds whose result is added to an existing object (an action on an armature), so one task may
@@ -440,31 +514,47 @@ def _find_layer_collection(layer_collection, collection):
 APPEND_KINDS = frozenset({"animation"})
 
 
-def import_result(context, job):
-    """Bring a finished job's files into the current file; returns the names of what was made."""
+def import_result(context, job, as_new_object=False):
+    """Bring a finished job's files into the current file; returns the names of what was made.
+
+    `as_new_object`: the fallback when the result cannot change the object it was made for
+    (gone, or linked from a library): it becomes an object of its own instead.
+    """
     options = job.options
-    source = bpy.data.objects.get(options.get("source_object", "")) \
-        if options.get("source_object") else None
-    if options.get("source_object") and source is None and job.kind in NEEDS_SOURCE:
-        raise ImportFailed(f"The object '{options['source_object']}' is gone from this file")
+    name = options.get("source_object", "")
+    source = bpy.data.objects.get(name) if name else None
     if job.kind in IMAGE_KINDS:
         return _import_images(job)
     if job.kind == "analyze_printability":
-        return _store_printability(job, source)
-    if job.kind == "multi_color_print":
+        return _store_printability(job, name, source)
+    if job.kind in FILE_KINDS:
         return _save_file(job, "model", options.get("save_to", ""))
-    if job.kind == "animation":
-        armature = bpy.data.objects.get(options.get("target_armature", ""))
-        if armature is None or armature.type != 'ARMATURE':
-            raise ImportFailed("The rigged character this animation is for is not in this file")
-        return [o.name for o in import_animation(context, job, armature)]
     common = dict(task_id=job.task_id, label=job.label, expires_at=job.expires_at)
     placement = options.get("placement", "cursor")
+    if placement == "source" and source is None:
+        placement = "cursor"  # nothing left to take the place of
     replace = source if placement in ("world", "source") else None
+    if job.kind == "animation":
+        if as_new_object:
+            role = "processed_animation_fps" if job.files.get("processed_animation_fps") \
+                else "animation"
+            return [o.name for o in import_model(context, job.files, kind=job.kind, role=role,
+                                                 **common)]
+        target = options.get("target_armature", "")
+        armature = bpy.data.objects.get(target)
+        problem = animation_target_problem(armature, target)
+        if problem:
+            raise ImportFailed(f"{problem}, so the animation could not be added to it. "
+                               f"{NEW_OBJECT_HINT}")
+        return [o.name for o in import_animation(context, job, armature)]
     if job.kind == "rigging":
         return [o.name for o in import_rig(context, job.files, replace=replace,
                                            placement=placement, **common)]
-    if job.kind == "retexture" and options.get("apply_material") and source is not None:
+    if job.kind == "retexture" and options.get("apply_material") and not as_new_object:
+        problem = material_swap_problem(source, name)
+        if problem:
+            raise ImportFailed(f"{problem}, so its material could not be replaced. "
+                               f"{NEW_OBJECT_HINT}")
         return [o.name for o in apply_materials(
             context, job.files, source, kind=job.kind,
             hd_base_color=bool(options.get("hd_texture")), **common)]
@@ -472,10 +562,6 @@ def import_result(context, job):
         context, job.files, kind=job.kind, hd_base_color=bool(options.get("hd_texture")),
         replace=replace, placement=placement, **common)
     return [obj.name for obj in objects]
-
-
-# Kinds whose result belongs to the object they were made from.
-NEEDS_SOURCE = frozenset({"analyze_printability"})
 
 
 def _import_images(job):
@@ -490,14 +576,21 @@ def _import_images(job):
     return [image.name for image in images]
 
 
-def _store_printability(job, source):
+def _store_printability(job, name, source):
     """Keep the printability report on the object it describes (the panel shows it)."""
     import json
     report = job.task.get("printability")
     if not isinstance(report, dict):
         raise ImportFailed("Meshy returned no printability report")
+    if not name:
+        return []  # a task analysed by id: there is no object to keep the report on
     if source is None:
-        return []
+        raise ImportFailed(f"The object '{name}' is gone from this file, so its printability "
+                           "report has nowhere to go. Analysis is free: analyze it again")
+    problem = library_problem(source)
+    if problem:
+        raise ImportFailed(f"{problem}, so its printability report cannot be kept on it. "
+                           "Make it local (Object > Relations > Make Local) and analyze it again")
     source["meshy_printability"] = json.dumps(report)
     return [source.name]
 
@@ -508,11 +601,25 @@ def _save_file(job, role, destination):
     path = job.files.get(role)
     if not path:
         raise ImportFailed("The result has no file to save")
-    if destination:
-        destination = bpy.path.abspath(destination)
-        if os.path.isdir(destination):
-            destination = os.path.join(destination, os.path.basename(path))
-        os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
-        shutil.copyfile(path, destination)
-        job.message = f"Saved {os.path.basename(destination)}"
+    if not destination:
+        job.message = "Kept in the job's folder (Open Result Folder)"
+        return []
+    name = os.path.basename(destination)
+    problem = save_path_problem(destination)
+    if problem:
+        raise ImportFailed(f"{problem}. {OTHER_PLACE_HINT}")
+    destination = bpy.path.abspath(destination)
+    partial = destination + ".part"
+    try:
+        os.makedirs(os.path.dirname(destination), exist_ok=True)
+        shutil.copyfile(path, partial)
+        os.replace(partial, destination)  # never a half-written file under the artist's name
+    except OSError as exc:
+        try:
+            os.remove(partial)
+        except OSError:
+            pass
+        raise ImportFailed(f"Cannot save {name}: {exc.strerror or exc}. {OTHER_PLACE_HINT}") \
+            from None
+    job.message = f"Saved {name}"
     return []

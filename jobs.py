@@ -20,8 +20,8 @@ import traceback
 import bpy
 from bpy.app.handlers import persistent
 
-from . import importer, preferences
-from .engine import DONE, FAILED, READY, Engine, Job, gather_payload
+from . import importer, preferences, selection
+from .engine import DELETED, DONE, EXPIRED, FAILED, FINISHED, READY, Engine, Job, gather_payload
 from .engine import journal as journal_mod
 
 WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
@@ -93,11 +93,22 @@ def submit(context, kind, payload, label, options=None, follow_up=None, runner=N
 
 
 def retry(context, job_id):
-    """Run a failed or stopped job again: follow the same task when it may still be alive."""
+    """Run a failed or stopped job again: follow the same task when it may still be alive.
+
+    Raises selection.SelectionError when a new task would be paid for but could not land (or
+    its upload is gone), preferences.ConnectionSetupError when nothing can be sent.
+    """
     old = _engine.jobs[job_id]
     client = preferences.make_client(context) if old.runner is None else None
-    reuse_task = old.task_id and (old.status == "STOPPED" or old.retryable and not old.error_code)
-    job = Job(old.kind, old.payload, old.label, options=old.options, follow_up=old.follow_up,
+    # A task that succeeded is fetched again rather than paid for again (while Meshy has it).
+    reuse_task = old.task_id and old.status not in (DELETED, EXPIRED) and (
+        old.status == "STOPPED" or old.retryable and not old.error_code or _succeeded(old))
+    options = old.options
+    if not reuse_task and old.runner is None:
+        options = dict(options)
+        selection.check_can_land(context, old.kind, options)
+        selection.check_uploads_exist(old.payload)
+    job = Job(old.kind, old.payload, old.label, options=options, follow_up=old.follow_up,
               task_id=old.task_id if reuse_task else "", client=client, runner=old.runner)
     del _engine.jobs[job_id]
     _engine.submit(job)
@@ -135,6 +146,8 @@ def tick(context=None):
             break
     if ready:
         _mirror(context)
+    if any(j.status in FINISHED or _succeeded(j) for j in changed):
+        _sweep_uploads()
     _refresh_balance(context, changed)
     if changed:
         _tag_redraw(context)
@@ -158,10 +171,11 @@ def _refresh_balance(context, changed):
             _balance_call = call(settled.client.balance)
 
 
-def import_result(context, job, again=False):
+def import_result(context, job, again=False, as_new_object=False):
     """Import a job's downloaded result; any failure ends the job with a message, files kept.
 
     `again`: the artist asked (the Import button), so import even if the result is already here.
+    `as_new_object`: the fallback for a result that cannot change the object it was made for.
     """
     if job.options.get("import") is False and not again:
         job.message = "Done; the next step goes on" if job.follow_up else "Done (not imported)"
@@ -174,7 +188,10 @@ def import_result(context, job, again=False):
             _engine.mark_imported(job, [o.name for o in present])
             return True
         job.message = ""  # whatever an earlier attempt said no longer holds
-        names = importer.import_result(context, job)
+        if as_new_object:
+            names = importer.import_result(context, job, as_new_object=True)
+        else:
+            names = importer.import_result(context, job)
         importer.undo_push()
         _engine.mark_imported(job, names)
         return True
@@ -188,6 +205,37 @@ def import_result(context, job, again=False):
                    "try Import again or open the folder")
     _engine.mark_failed(job, message, state="downloaded")
     return False
+
+
+def clear_finished(context):
+    """Take finished jobs off the list, with the uploads only they could still have sent."""
+    _engine.forget_finished()
+    _sweep_uploads()
+    tick(context)
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+def _succeeded(job):
+    """The job's task succeeded on Meshy: from here on it is fetched by id, never created again."""
+    return job.status == DONE or job.task.get("status") == "SUCCEEDED"
+
+
+def _sweep_uploads(stale_sessions=False):
+    """Remove the upload files no job in the list may still send."""
+    needed = set()
+    for job in _engine.jobs.values():
+        if not _succeeded(job):
+            needed |= selection.upload_folders(job.payload, job.follow_up)
+    selection.sweep_uploads(needed, stale_sessions=stale_sessions)
+
+
+def tidy_user_folder():
+    """At start-up: forget long-settled journal entries and remove uploads nobody can send."""
+    if _engine is None:
+        return
+    _engine.journal.prune()
+    _sweep_uploads(stale_sessions=True)
 
 
 def _mirror(context):
@@ -317,8 +365,7 @@ def _on_save_post(*_args):
 
 
 def _scan_after_start():
-    if _engine is not None:
-        _engine.journal.prune()
+    tidy_user_folder()
     scan_journal()
     return None
 

@@ -15,7 +15,6 @@ price it in a panel's draw code.
 """
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import bpy
@@ -375,15 +374,21 @@ def tool_request(context, kind, objects=(), task_id="", options=None):
         label = f"{verb} {first.name}" if len(objects) == 1 else f"{verb} {len(objects)} objects"
         payload, source_options, notes = selection.source(context, kind, objects)
         options.update(source_options)
-    payload.update(_TOOL_PAYLOADS.get(kind, _nothing)(context, context.scene.meshy.tools, objects))
-    if kind == "retexture":
-        tools = context.scene.meshy.tools
-        # With the mesh's own UVs kept, the new textures fit the object as it is: swap materials.
-        options.update(apply_material=bool(tools.enable_original_uv and len(objects) == 1),
-                       hd_texture=bool(tools.hd_texture))
-    elif kind == "convert":
-        options["all_formats"] = True
-    return Request(kind, payload, label, options, notes=notes).validate()
+    try:
+        payload.update(_TOOL_PAYLOADS.get(kind, _nothing)(context, context.scene.meshy.tools,
+                                                          objects))
+        if kind == "retexture":
+            tools = context.scene.meshy.tools
+            # With the mesh's own UVs kept, the new textures fit the object as it is: swap
+            # materials.
+            options.update(apply_material=bool(tools.enable_original_uv and len(objects) == 1),
+                           hd_texture=bool(tools.hd_texture))
+        elif kind == "convert":
+            options["all_formats"] = True
+        return Request(kind, payload, label, options, notes=notes).validate()
+    except BaseException:
+        selection.discard_uploads(payload)  # exported for a request that will not be sent
+        raise
 
 
 def _nothing(context, tools, objects):
@@ -462,9 +467,34 @@ def image_value(item, what="image", source=None):
     from .api import media
     if (source or item.source) == 'FILE':
         path = bpy.path.abspath(item.filepath)
-        return Deferred(f"{what} {os.path.basename(path)}", media.image_data_uri, path,
-                        stand_in=STAND_IN_IMAGE)
+        return Deferred(f"{what} {os.path.basename(path)}", media.image_data_uri,
+                        stand_in=STAND_IN_IMAGE, gather=lambda: _file_source(path, what))
     return datablock_value(item.image, what)
+
+
+EXR_MAGIC = b"\x76\x2f\x31\x01"
+EXR_FORMATS = ('OPEN_EXR', 'OPEN_EXR_MULTILAYER')
+
+
+def _file_source(path, what):
+    """What media.image_data_uri should read for an image file (main thread, at submission):
+    the file, or for OpenEXR (beyond Pillow) its pixels as Blender reads them."""
+    try:
+        with open(path, "rb") as fh:
+            exr = fh.read(4) == EXR_MAGIC
+    except OSError:
+        return path  # the encoder reports an unreadable file with its name
+    if not exr:
+        return path
+    from .api.errors import InputError
+    try:
+        image = bpy.data.images.load(path, check_existing=False)
+    except RuntimeError:
+        raise InputError(f"Blender cannot read the {what} {os.path.basename(path)}") from None
+    try:
+        return _pixels(image)
+    finally:
+        bpy.data.images.remove(image)
 
 
 def datablock_value(image, what="image"):
@@ -479,14 +509,22 @@ def _image_source(image):
     packed bytes, or the pixels."""
     if image.type in ('RENDER_RESULT', 'COMPOSITING'):
         # A render's pixels are not readable from Python; saving it is the supported way out.
-        path = os.path.join(tempfile.mkdtemp(prefix="meshy-render-"), "render.png")
+        path = os.path.join(selection.new_upload_folder("render"), "render.png")
         image.save_render(path)
         return path
+    if image.file_format in EXR_FORMATS:
+        # Pillow cannot decode OpenEXR, packed or on disk; Blender already has the pixels.
+        return _pixels(image)
     if image.packed_file is not None:
         return bytes(image.packed_file.data)
     path = bpy.path.abspath(image.filepath) if image.filepath else ""
     if path and os.path.isfile(path) and not image.is_dirty:
         return path
+    return _pixels(image)
+
+
+def _pixels(image):
+    """The image's pixels as media.image_data_uri reads a Blender pixel buffer (main thread)."""
     width, height = image.size
     channels = image.channels
     if width == 0 or height == 0:

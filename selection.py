@@ -1,23 +1,30 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Sending what is selected: by Meshy task id when Meshy made it, otherwise as an uploaded GLB.
 
-`check_selection()` catches what Meshy would refuse before anything is sent (every check that must
-pass before anything is paid lives here); `source()` decides between the task id and an upload,
-and says why; `export_glb()` runs Blender's glTF exporter on just those objects, with modifiers
-applied and in world space (what the viewport shows). Encoding the GLB into a data URI happens
-later, on the job's worker thread.
+Every check that must pass before anything is paid lives here. `check_selection()` catches what
+Meshy would refuse; `check_can_land()` catches what would fail here once the result is paid for (a
+3MF path that cannot be written, a linked object that cannot be changed). `source()` decides
+between the task id and an upload (`task_reference()` says why); `export_glb()` runs Blender's glTF
+exporter on just those objects, with modifiers applied and in world space (what the viewport
+shows). Encoding the GLB into a data URI happens later, on the job's worker thread.
+
+Upload files (exported selections, saved renders) live in the add-on's user folder, one folder
+each, named after the Blender process that made them; jobs.py removes each once no job may send
+it again, and at start-up those of sessions that are gone.
 
 glTF's axes: the exporter turns Blender's Z-up into glTF's Y-up, and a character facing
 Blender's -Y faces glTF's +Z, which is what Meshy's rigging expects.
 """
 
 import os
+import shutil
 import tempfile
 import time
 
 import bpy
 
 from .api import tasks
+
 # An empty GLB (header only): stands in for an upload when a payload is validated.
 GLB_STAND_IN = "data:application/octet-stream;base64,Z2xURgIAAAAMAAAA"
 
@@ -119,8 +126,8 @@ def _edited_since_import(obj):
 
 
 def export_glb(context, objects):
-    """Export exactly `objects` (modifiers applied, world space) to a temporary GLB; its path."""
-    folder = tempfile.mkdtemp(prefix="meshy-upload-")
+    """Export exactly `objects` (modifiers applied, world space) to an upload GLB; its path."""
+    folder = new_upload_folder("upload")
     path = os.path.join(folder, "selection.glb")
     view_layer = context.view_layer
     previous_selection = [o for o in context.selected_objects]
@@ -149,10 +156,11 @@ def export_glb(context, objects):
             obj.select_set(True)
         view_layer.objects.active = previous_active
     if 'FINISHED' not in result or not os.path.isfile(path):
+        shutil.rmtree(folder, ignore_errors=True)
         raise SelectionError("Blender's glTF exporter could not export the selection")
     size = os.path.getsize(path)
     if size > tasks.MAX_MODEL_UPLOAD_BYTES:
-        os.remove(path)
+        shutil.rmtree(folder, ignore_errors=True)
         raise SelectionError(f"The exported model is {size / 1e6:.0f} MB; Meshy accepts up to "
                              f"{tasks.MAX_MODEL_UPLOAD_BYTES / 1e6:.0f} MB. Decimate or remesh "
                              "it first")
@@ -177,3 +185,130 @@ def world_height(objects):
         return 0.0
     scale = bpy.context.scene.unit_settings.scale_length or 1.0
     return (max(zs) - min(zs)) * scale
+
+
+# --- will the result land? -------------------------------------------------------------------------
+
+def check_can_land(context, kind, options):
+    """Raise SelectionError when the result of a `kind` job with these options could not land in
+    this file (or where the artist asked); returns notes for the artist. Runs before the create
+    call, so credits are only spent on work that can land.
+
+    A linked object's retexture changes the plan instead of refusing: its material cannot be
+    replaced, so `options["apply_material"]` is turned off and the result becomes a new object.
+    """
+    from . import importer
+    notes = []
+    if kind in importer.FILE_KINDS:
+        problem = importer.save_path_problem(options.get("save_to", ""))
+        if problem:
+            raise SelectionError(f"{problem}. Nothing was sent")
+    name = options.get("source_object", "")
+    source = bpy.data.objects.get(name) if name else None
+    if name and source is None and (kind in importer.NEEDS_SOURCE
+                                    or options.get("apply_material")):
+        raise SelectionError(f"'{name}' is no longer in this file: select the object and "
+                             "send it again")
+    if kind == "analyze_printability" and source is not None:
+        problem = importer.library_problem(source)
+        if problem:
+            raise SelectionError(f"{problem}, so its printability report could not be kept on "
+                                 "it: make it local first (Object > Relations > Make Local)")
+    if options.get("apply_material"):
+        problem = importer.material_swap_problem(source, name)
+        if problem:
+            options["apply_material"] = False
+            notes.append(f"{problem}, so its material cannot be replaced: the retextured "
+                         "model will be a new object in its place")
+    if kind == "animation":
+        target = options.get("target_armature", "")
+        problem = importer.animation_target_problem(bpy.data.objects.get(target), target)
+        if problem:
+            raise SelectionError(f"{problem}, so an animation could not be added to it: make a "
+                                 "library override first (Object > Library Override > Make)")
+    if getattr(context, "mode", "OBJECT") != 'OBJECT':
+        notes.append("The result is imported once you are back in Object Mode")
+    return notes
+
+
+# --- upload files ----------------------------------------------------------------------------------
+
+UPLOADS = "uploads"
+
+
+def uploads_root():
+    return bpy.utils.extension_path_user(__package__, path=UPLOADS, create=True)
+
+
+def new_upload_folder(what):
+    """A new folder for one file to send, named "<what>-<process id>-<random>"."""
+    return tempfile.mkdtemp(prefix=f"{what}-{os.getpid()}-", dir=uploads_root())
+
+
+def upload_folders(*payloads):
+    """The upload folders that the deferred inputs of these payloads read from."""
+    from .engine import Deferred
+    root = os.path.normpath(uploads_root())
+    found = set()
+
+    def visit(value):
+        if isinstance(value, Deferred):
+            for arg in value.args:
+                if isinstance(arg, str) and os.path.dirname(
+                        os.path.dirname(os.path.normpath(arg))) == root:
+                    found.add(os.path.dirname(os.path.normpath(arg)))
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+
+    for payload in payloads:
+        visit(payload)
+    return found
+
+
+def discard_uploads(*payloads):
+    """Remove the upload files of a request that was not sent."""
+    for folder in upload_folders(*payloads):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def check_uploads_exist(payload):
+    """Raise SelectionError when an upload this payload would send is gone."""
+    for folder in upload_folders(payload):
+        if not os.path.isdir(folder):
+            raise SelectionError("What this job uploaded is no longer kept: send it again "
+                                 "from the selection or the sidebar")
+
+
+def _upload_owner(name):
+    """The process id in an upload folder's name, or None."""
+    parts = name.split("-")
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+
+
+def sweep_uploads(needed, stale_sessions=False):
+    """Remove this session's upload folders that are not `needed`; with `stale_sessions` (at
+    start-up), also those of Blender sessions that have ended."""
+    from .engine import journal
+    root = uploads_root()
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        folder = os.path.normpath(os.path.join(root, name))
+        if folder in needed:
+            continue
+        owner = _upload_owner(name)
+        if owner == os.getpid() or stale_sessions and not journal.owner_alive(
+                {"owner_pid": owner}):
+            if os.path.isdir(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                try:
+                    os.remove(folder)
+                except OSError:
+                    pass

@@ -4,7 +4,7 @@
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from .. import jobs, request
+from .. import jobs, request, selection
 from ..api import tasks
 from .poll import CANNOT_SEND, generate_problem, network_problem, refuse, report
 
@@ -18,10 +18,14 @@ MODE_LABELS = {
 def send(operator, context, outgoing):
     """Submit a request as a job and report it; the one path every generating operator takes."""
     try:
+        # Credits are spent only on work that can land: anything that would fail here stops now.
+        for note in selection.check_can_land(context, outgoing.kind, outgoing.options):
+            operator.report({'INFO'}, note)
         job = jobs.submit(context, outgoing.kind, outgoing.payload, outgoing.label,
                           options=outgoing.options, follow_up=outgoing.follow_up,
                           runner=outgoing.runner)
     except CANNOT_SEND as exc:
+        selection.discard_uploads(outgoing.payload, outgoing.follow_up)
         return report(operator, exc)
     credits = outgoing.cost()
     price = "" if credits is None else f" ({credits} credits)"

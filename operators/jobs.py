@@ -7,9 +7,9 @@ import time
 import traceback
 
 import bpy
-from bpy.props import StringProperty
+from bpy.props import BoolProperty, StringProperty
 
-from .. import preferences, jobs
+from .. import importer, jobs, preferences
 from ..engine import ACTIVE, DELETED, FAILED, FINISHED, READY
 from .calls import CallOperator
 from .poll import CANNOT_SEND, describe, report
@@ -136,6 +136,11 @@ class MESHY_OT_delete_job(_JobOperator, CallOperator, bpy.types.Operator):
     def invoke(self, context, event):
         return context.window_manager.invoke_confirm(self, event)
 
+    def execute(self, context):
+        if self.job_or_report() is None:
+            return {'CANCELLED'}
+        return super().execute(context)
+
     def start_call(self, context):
         job = _job(self.job_id)
         if job is None or not job.task_id:
@@ -150,11 +155,14 @@ class MESHY_OT_delete_job(_JobOperator, CallOperator, bpy.types.Operator):
         if error is not None and not isinstance(error, NotFound):
             self.report({'ERROR'}, f"Could not delete the task on Meshy: {describe(error)}")
             return {'CANCELLED'}
+        if job is not None and not job.task_id:
+            jobs.engine().stop(job.id)
+            jobs.tick(context)
+            self.report({'INFO'}, "Stopped: it was never sent to Meshy, so there is nothing to "
+                                  "delete there")
+            return {'FINISHED'}
         if job is not None:
-            if job.task_id:
-                jobs.engine().mark_deleted(job)
-            else:
-                jobs.engine().stop(job.id)
+            jobs.engine().mark_deleted(job)
             jobs.tick(context)
         self.report({'INFO'}, "Deleted on Meshy")
         return {'FINISHED'}
@@ -184,6 +192,29 @@ class MESHY_OT_import_job(_JobOperator, bpy.types.Operator):
     bl_idname = "meshy.import_job"
     bl_label = "Meshy: Import Result"
 
+    as_new_object: BoolProperty(
+        name="As New Object", options={'SKIP_SAVE'},
+        description="Import the result as an object of its own instead of changing the object "
+                    "it was made for")
+    filepath: StringProperty(
+        subtype='FILE_PATH', options={'SKIP_SAVE'},
+        description="Where to save a file result (a 3MF for printing)")
+    filter_glob: StringProperty(default="*.3mf", options={'HIDDEN'})
+
+    def invoke(self, context, event):
+        job = self.job_or_report()
+        if job is None:
+            return {'CANCELLED'}
+        extension = importer.FILE_KINDS.get(job.kind)
+        if extension is None:
+            return self.execute(context)
+        # A file result is saved again: let the artist choose where (the old place may be why
+        # it failed).
+        self.filepath = job.options.get("save_to") or bpy.path.ensure_ext(
+            bpy.path.clean_name(job.label), extension)
+        context.window_manager.fileselect_add(self)
+        return {'RUNNING_MODAL'}
+
     def execute(self, context):
         job = self.job_or_report()
         if job is None:
@@ -192,7 +223,12 @@ class MESHY_OT_import_job(_JobOperator, bpy.types.Operator):
             self.report({'ERROR'}, "The result files are not on this computer; "
                                    "use Retry to fetch them while Meshy still has them")
             return {'CANCELLED'}
-        imported = jobs.import_result(context, job, again=True)
+        extension = importer.FILE_KINDS.get(job.kind)
+        if extension and self.filepath:
+            job.options["save_to"] = bpy.path.abspath(bpy.path.ensure_ext(self.filepath,
+                                                                          extension))
+        imported = jobs.import_result(context, job, again=True,
+                                      as_new_object=self.as_new_object)
         jobs.tick(context)
         if not imported:
             self.report({'ERROR'}, job.message)
@@ -258,8 +294,7 @@ class MESHY_OT_clear_finished(bpy.types.Operator):
         return engine is not None and any(not j.active for j in engine.jobs.values())
 
     def execute(self, context):
-        jobs.engine().forget_finished()
-        jobs.tick(context)
+        jobs.clear_finished(context)
         return {'FINISHED'}
 
 

@@ -6,7 +6,7 @@ import time
 
 import bpy
 
-from .. import jobs
+from .. import importer, jobs
 from ..api.results import IMAGE_KINDS
 from ..engine import ACTIVE as RUNNING
 
@@ -112,6 +112,11 @@ def draw_job_details(layout, context, job):
     sub.enabled = job.status in ("FAILED", "STOPPED", "EXPIRED")
     sub.operator("meshy.retry_job", text="Retry", icon='FILE_REFRESH').job_id = job.job_id
     row.operator("meshy.open_job_folder", text="", icon='FILE_FOLDER').job_id = job.job_id
+    if job.status == "FAILED" and job.result_path and job.kind in importer.NEW_OBJECT_KINDS:
+        # The fallback the failure message names, for a result that could not change its object.
+        op = box.operator("meshy.import_job", text="Import as New Object", icon='ADD')
+        op.job_id = job.job_id
+        op.as_new_object = True
 
 
 def _draw_thumbnail(layout, path):

@@ -44,8 +44,15 @@ def server_active(emulator):
 
 
 def meshy_threads():
-    return [t for t in threading.enumerate() if t.name.startswith(("meshy-job", "meshy-call",
-                                                                   "meshy-delete"))]
+    """Threads a job may leave behind: its worker, and any one-off call thread that is not the
+    call pool's (the pool keeps its few workers by design; call_pool_threads counts those)."""
+    return [t for t in threading.enumerate()
+            if t.name.startswith(("meshy-job", "meshy-call", "meshy-delete"))
+            and not t.name.startswith("meshy-call_")]
+
+
+def call_pool_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("meshy-call_")]
 
 
 def test_twenty_jobs_complete_within_the_cap_in_order(connected, prefs, jobs):
@@ -219,6 +226,7 @@ def test_delete_removes_the_task_on_meshy(connected, jobs):
         connected.task(job.task_id)
     job.thread.join(2)
     assert len(meshy_threads()) == before
+    assert len(call_pool_threads()) <= jobs.CALL_WORKERS
     assert jobs.scan_journal() == ([], [])
 
 
