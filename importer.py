@@ -60,6 +60,8 @@ def import_model_file(context, path):
         result = bpy.ops.import_scene.fbx(filepath=path)
     elif ext == "obj":
         result = bpy.ops.wm.obj_import(filepath=path)
+    elif ext == "stl":
+        result = bpy.ops.wm.stl_import(filepath=path)
     else:
         raise ImportFailed(f"Blender cannot import .{ext} files here: {os.path.basename(path)}")
     if 'FINISHED' not in result:
@@ -447,6 +449,11 @@ def import_result(context, job):
         if options.get("source_object") else None
     if options.get("source_object") and source is None and job.kind in NEEDS_SOURCE:
         raise ImportFailed(f"The object '{options['source_object']}' is gone from this file")
+    from . import creative
+    if creative.is_prototype(job.kind):
+        return creative.import_prototype(context, job)
+    if creative.is_build(job.kind):
+        return creative.import_build(context, job)
     if job.kind in IMAGE_KINDS:
         return _import_images(job)
     if job.kind == "analyze_printability":

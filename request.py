@@ -498,3 +498,91 @@ def _image_source(image):
     # Float images hold linear values; byte images hold their file's (sRGB) values.
     return {"width": width, "height": height, "channels": channels, "pixels": pixels,
             "linear": bool(image.is_float)}
+
+
+# --- Creative Lab (Scene.meshy.creative) -----------------------------------------------------------
+
+def _creative_settings(context):
+    return context.scene.meshy.creative
+
+
+def _uses_text(c):
+    return c.product == "lamp" and c.lamp_source == 'TEXT'
+
+
+def creative_problem(context, stage):
+    """Why the Creative Lab's `stage` ("prototype" or "build") cannot be sent ("" when it can)."""
+    from . import creative
+    c = _creative_settings(context)
+    name_limit = tasks.family(creative.kind_of(c.product, stage)).field("name").max_length
+    if len(c.name) > name_limit:
+        return f"The name is {len(c.name)} characters; Meshy accepts up to {name_limit}"
+    if stage == creative.BUILD:
+        return creative.prototype_problem(c.prototype_task_id.strip(), c.product)
+    if _uses_text(c):
+        limit = tasks.family("lamp_prototype").field("text").max_length
+        text = c.text.strip()
+        if not text:
+            return "Describe the lampshade's subject first"
+        if len(text) > limit:
+            return f"The subject is {len(text)} characters; Meshy accepts up to {limit}"
+        return ""
+    return image_input_problem(c.source_image, "source picture")
+
+
+def creative_prototype_request(context):
+    """The prototype (concept image) request for the chosen product; NotReady says what is
+    missing. Reads no pixels (the picture is a Deferred input)."""
+    from . import creative
+    reason = creative_problem(context, creative.PROTOTYPE)
+    if reason:
+        raise NotReady(reason)
+    c = _creative_settings(context)
+    kind = creative.kind_of(c.product, creative.PROTOTYPE)
+    product = creative.product_label(c.product)
+    if _uses_text(c):
+        payload = {"text": c.text.strip()}
+        subject = c.text
+    else:
+        payload = {"image_url": image_value(c.source_image, "source picture")}
+        subject = _image_label(c.source_image, "")
+        if c.product == "lamp":
+            payload["image_subject"] = c.image_subject
+    if c.name.strip():
+        payload["name"] = c.name.strip()
+    return Request(kind, payload, label_for(c.name, f"{product} {subject}".strip())).validate()
+
+
+def creative_build_request(context):
+    """The build request from the approved prototype, with every option the artist changed from
+    its documented default (the pages: "send only the ones you want to override")."""
+    from . import creative
+    reason = creative_problem(context, creative.BUILD)
+    if reason:
+        raise NotReady(reason)
+    c = _creative_settings(context)
+    kind = creative.kind_of(c.product, creative.BUILD)
+    prototype_id = c.prototype_task_id.strip()
+    payload = {"input_task_id": prototype_id}
+    if c.name.strip():
+        payload["name"] = c.name.strip()
+    group = c.options_of()
+    if group is not None:
+        options = {spec.name: _option_value(spec, getattr(group, spec.name))
+                   for spec in tasks.family(kind).field("options").fields}
+        options = {name: value for name, value in options.items()
+                   if value != tasks.family(kind).field(f"options.{name}").default}
+        if options:
+            payload["options"] = options
+        output = tasks.family(kind).field("output.format")
+        if group.output_format != output.default:
+            payload["output"] = {"format": group.output_format}
+    concept = creative.concept_image(prototype_id)
+    subject = concept.get("meshy_prompt", "") if concept is not None else ""
+    fallback = subject or f"{creative.product_label(c.product)} {prototype_id[:8]}"
+    return Request(kind, payload, label_for(c.name, fallback), {"placement": "cursor"}).validate()
+
+
+def _option_value(spec, value):
+    # Single-precision floats (2.2 is 2.2000000476...) are sent as the number the artist typed.
+    return round(value, 4) if spec.type == "number" else value

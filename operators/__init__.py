@@ -8,11 +8,12 @@ whose work is a single network call. Each module exports `classes`; all are regi
 
 import bpy
 
-from . import account, generate, jobs, library, scene
+from . import account, creative_lab, generate, jobs, library, scene
 
 classes = (
     *account.classes,
     *generate.classes,
+    *creative_lab.classes,
     *scene.classes,
     *library.classes,
     *jobs.classes,
