@@ -13,6 +13,7 @@ Main thread only.
 """
 
 import os
+import time
 
 import bpy
 
@@ -56,7 +57,7 @@ def concept_images(product=None):
     found = [image for image in bpy.data.images
              if is_prototype(str(image.get("meshy_kind", "")))
              and (product is None or image["meshy_kind"] == kind_of(product, PROTOTYPE))]
-    return list(reversed(found))
+    return sorted(found, key=lambda image: image.get("meshy_imported_at", 0.0), reverse=True)
 
 
 def concept_image(task_id):
@@ -113,6 +114,7 @@ def import_prototype(context, job):
     image["meshy_task_id"] = job.task_id
     image["meshy_kind"] = job.kind
     image["meshy_prompt"] = job.label
+    image["meshy_imported_at"] = time.time()   # image names sort by name, not by age
     settings = context.scene.meshy.creative
     product, _stage = split_kind(job.kind)
     if settings.product == product:

@@ -247,7 +247,8 @@ _LAMP = tasks.family("lamp_prototype")
 
 
 def _is_concept_image(self, image):
-    return str(image.get("meshy_kind", "")).endswith("_prototype")
+    """Only concept images of the chosen product can be shown for approval."""
+    return image.get("meshy_kind", "") == f"{self.product}_prototype"
 
 
 class MESHY_PG_creative(bpy.types.PropertyGroup):

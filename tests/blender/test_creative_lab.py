@@ -66,8 +66,9 @@ def make_prototype(emulator, product, tmp_path):
     set_up(product, tmp_path)
     text = button(draw_panel(), "meshy.creative_prototype")
     before = credits(emulator)
+    earlier = set(module("jobs").engine().jobs)
     assert bpy.ops.meshy.creative_prototype() == {'FINISHED'}
-    [job] = [j for j in wait() if j.kind == f"{product}_prototype"]
+    [job] = [j for j in wait() if j.kind == f"{product}_prototype" and j.id not in earlier]
     return job, before - credits(emulator), text
 
 
@@ -313,3 +314,17 @@ def _png_base64(tmp_path):
     import base64
     with open(save_png(tmp_path / "direct.png"), "rb") as handle:
         return base64.b64encode(handle.read()).decode()
+
+
+def test_the_newest_concept_of_the_chosen_product_is_shown(connected, tmp_path):
+    first, _charged, _text = make_prototype(connected, "keychain", tmp_path)
+    second, _charged, _text = make_prototype(connected, "keychain", tmp_path)
+    settings = creative()
+    settings.shown_prototype = None
+    panels = module("panels.creative_lab")
+    assert panels.shown_concept(settings)["meshy_task_id"] == second.task_id
+    log = draw_panel()
+    assert ("operator", "meshy.creative_approve", "Approve This Prototype") in log
+    settings.product = "figure"
+    assert panels.shown_concept(settings) is None
+    assert "concept image shows here" in labels(draw_panel())
