@@ -527,7 +527,9 @@ def creative_problem(context, stage):
         if len(text) > limit:
             return f"The subject is {len(text)} characters; Meshy accepts up to {limit}"
         return ""
-    return image_input_problem(c.source_image, "source picture")
+    if c.source_image.source == 'FILE' and not c.source_image.filepath:
+        return f"Choose the photo the {creative.product_label(c.product)} is made from"
+    return image_input_problem(c.source_image, "photo")
 
 
 def creative_prototype_request(context):
@@ -544,7 +546,7 @@ def creative_prototype_request(context):
         payload = {"text": c.text.strip()}
         subject = c.text
     else:
-        payload = {"image_url": image_value(c.source_image, "source picture")}
+        payload = {"image_url": image_value(c.source_image, "photo")}
         subject = _image_label(c.source_image, "")
         if c.product == "lamp":
             payload["image_subject"] = c.image_subject

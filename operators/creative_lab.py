@@ -35,7 +35,7 @@ class _CreativeStage:
 
 
 class MESHY_OT_creative_prototype(_CreativeStage, bpy.types.Operator):
-    """Make a concept image of the chosen Creative Lab product from the source picture (or text)"""
+    """Make a concept image of the chosen Creative Lab product from the photo (a lamp also from text)"""
     bl_idname = "meshy.creative_prototype"
     bl_label = "Meshy: Creative Lab Prototype"
     stage = creative.PROTOTYPE

@@ -287,7 +287,7 @@ def test_panel_draws_in_every_state(prefs, emulator, tmp_path):
         settings.product = product
         settings.source_image.filepath = ""
         log = draw_panel()
-        assert "Choose an source picture file" in labels(log) or "source picture" in labels(log)
+        assert f"Choose the photo the {LABELS[product]} is made from" in labels(log)
         assert ("panel", "MESHY_creative_build_options") in log or product == "figure"
         settings.source_image.filepath = save_png(tmp_path / "photo.png")
         log = draw_panel()
