@@ -9,9 +9,11 @@ Main thread only.
 """
 
 import os
+import time
 
 import bpy
 
+from .api import bundle, tasks
 from .api.results import IMAGE_KINDS
 
 COLLECTION_NAME = "Meshy"
@@ -60,6 +62,8 @@ def import_model_file(context, path):
         result = bpy.ops.import_scene.fbx(filepath=path)
     elif ext == "obj":
         result = bpy.ops.wm.obj_import(filepath=path)
+    elif ext == "stl":
+        result = bpy.ops.wm.stl_import(filepath=path)
     else:
         raise ImportFailed(f"Blender cannot import .{ext} files here: {os.path.basename(path)}")
     if 'FINISHED' not in result:
@@ -523,6 +527,10 @@ def import_result(context, job, as_new_object=False):
     options = job.options
     name = options.get("source_object", "")
     source = bpy.data.objects.get(name) if name else None
+    if tasks.creative_stage(job.kind) == tasks.PROTOTYPE:
+        return import_prototype(context, job)
+    if tasks.creative_stage(job.kind) == tasks.BUILD:
+        return import_build(context, job)
     if job.kind in IMAGE_KINDS:
         return _import_images(job)
     if job.kind == "analyze_printability":
@@ -623,3 +631,71 @@ def _save_file(job, role, destination):
             from None
     job.message = f"Saved {name}"
     return []
+
+
+# --- Creative Lab: the prototype's concept image, the build's model(s) ------------------------
+
+# STL has no unit; Creative Lab's are in millimetres (page 27), Blender's scene unit is the metre.
+STL_SCALE = 0.001
+
+
+def import_prototype(context, job):
+    """The concept image, packed into the file with a fake user, shown for approval."""
+    path = job.files.get(tasks.family(job.kind).image_role)
+    if not path:
+        raise ImportFailed(
+            "The prototype finished without a concept image (Meshy made no candidate), so there "
+            "is nothing to approve or build. Make a new prototype.")
+    image = load_image(path, f"{object_name(job.label)} concept")
+    image.use_fake_user = True   # nothing else uses it yet: it must survive saving
+    image["meshy_task_id"] = job.task_id
+    image["meshy_kind"] = job.kind
+    image["meshy_prompt"] = job.label
+    image["meshy_imported_at"] = time.time()   # image names sort by name, not by age
+    settings = context.scene.meshy.creative
+    product, _stage = tasks.split_creative_kind(job.kind)
+    if settings.product == product:
+        settings.shown_prototype = image
+    return [image.name]
+
+
+def import_build(context, job):
+    """A build's model(s), placed at the 3D cursor in the Meshy collection, tagged."""
+    files = _model_files(job)
+    common = dict(task_id=job.task_id, kind=job.kind, expires_at=job.expires_at,
+                  placement=job.options.get("placement", "cursor"))
+    if "lamp" in files:
+        made = []
+        for role, suffix in (("base", " base"), ("lamp", "")):
+            if files.get(role):
+                made += _import_stl(context, files[role], label=job.label + suffix, **common)
+        return [obj.name for obj in made]
+    objects = import_model(context, files, label=job.label, **common)
+    return [obj.name for obj in objects]
+
+
+def _import_stl(context, path, **kwargs):
+    objects = import_model(context, {"model": path}, **kwargs)
+    for obj in objects:
+        if obj.type == 'MESH':
+            # Scale the mesh, not the object: its dimensions then read true in metres.
+            obj.data.transform([[STL_SCALE, 0, 0, 0], [0, STL_SCALE, 0, 0],
+                                [0, 0, STL_SCALE, 0], [0, 0, 0, 1]])
+            record_geometry(obj)
+    return objects
+
+
+def _model_files(job):
+    """{role: path} the importer can read: zip bundles are unpacked into the cache first."""
+    files = dict(job.files)
+    packed = next((files.pop(role) for role in ("model_bundle", "bundle") if role in files), None)
+    if packed:
+        folder = os.path.splitext(packed)[0] + "_files"
+        try:
+            unpacked = bundle.extract(packed, folder)
+        except bundle.BundleError as exc:
+            raise ImportFailed(f"The build's zip could not be opened: {exc}") from None
+        files.update(bundle.model_roles(unpacked))
+    if "lamp" not in files and "model" not in files:
+        raise ImportFailed("The build delivered no model Blender can import")
+    return files

@@ -150,6 +150,143 @@ def history_kinds():
     return _history_kinds
 
 
+# --- Scene.meshy.creative: Creative Lab -------------------------------------------------------
+
+CREATIVE_PRODUCTS = tuple((name, label, f"Creative Lab {label}")
+                          for name, label in tasks.CREATIVE_PRODUCTS)
+# How each documented option reads in the sidebar. Its range, choices and default are the task
+# table's (api/tasks.py), read when the property groups below are made.
+CREATIVE_OPTION_TEXT = {
+    "badge_shape": ("Shape", "Outline of the medallion"),
+    "size_mm": ("Size (mm)", "Edge of the square the piece fits in, in millimetres"),
+    "relief_height_mm": ("Relief Height (mm)", "Highest point of the relief above the base"),
+    "relief_offset_mm": ("Relief Offset (mm)", "Raise the relief before it is extruded"),
+    "base_thickness_mm": ("Base Thickness (mm)", "Flat plate behind the relief"),
+    "has_closed_back": ("Closed Back", "Seal the back (off: an open shell)"),
+    "relief_curve": ("Relief Curve", "How the depth map's values become relief height"),
+    "curve_param": ("Curve Shape", "Shape of the gamma curve (only used with Gamma)"),
+    "invert_depth": ("Invert Depth", "Darker regions become higher"),
+    "smoothing": ("Smoothing", "Smooth the depth map before the relief is made"),
+    "relief_scale": ("Relief Scale", "Multiplier on top of the relief height"),
+    "depth_threshold": ("Depth Threshold", "Depth values below this become flat"),
+    "remove_background": ("Remove Background", "Remove the concept image's background first"),
+    "export_resolution": ("Mesh Resolution", "Resolution of the exported mesh"),
+    "diameter_mm": ("Diameter (mm)", "Largest dimension of the lampshade"),
+    "thickness_mm": ("Wall Thickness (mm)", "Wall thickness of the hollow shade"),
+    "cut_amount_percent": ("Flatten Top (%)",
+                           "Part of the height flattened so the print sits on the bed"),
+    "light_source_preset": ("Light Fixture", "Fixture the base disk is made for (None: no base)"),
+    "fixture_offset_x_mm": ("Fixture Offset X (mm)", "Fixture cut-out, from the shade's centre"),
+    "fixture_offset_z_mm": ("Fixture Offset Z (mm)", "Fixture cut-out, from the shade's bottom"),
+    "rotate_x_deg": ("Rotate X (°)", "Rotation of the mesh before it is processed"),
+    "rotate_y_deg": ("Rotate Y (°)", "Rotation of the mesh before it is processed"),
+    "rotate_z_deg": ("Rotate Z (°)", "Rotation of the mesh before it is processed"),
+    "include_result_json": ("Include Metrics", "Put result.json (measurements) in the zip"),
+    "format": ("File Format", "What the build delivers"),
+}
+CREATIVE_CHOICE_LABELS = {
+    "rounded-rect": "Rounded Rectangle", "s-curve": "S-Curve", "none": "None",
+    "bambu_mh001_60mm": "Bambu MH001 (60 mm base)", "glb": "GLB", "obj": "OBJ (zip)",
+    "zip": "Zip Bundle", "stl": "STL",
+}
+# A range open at its low end ("above 0") starts this far above it in the sidebar.
+OPEN_RANGE_MARGIN = 0.01
+
+
+def _creative_property(spec):
+    """A bpy property for one option Field: its range, choices and default from the table."""
+    label, description = CREATIVE_OPTION_TEXT.get(spec.name, (spec.name, ""))
+    if spec.type == "boolean":
+        return BoolProperty(name=label, description=description, default=bool(spec.default))
+    if spec.type == "string":
+        items = [(c, CREATIVE_CHOICE_LABELS.get(c, c.replace("-", " ").title()), "")
+                 for c in spec.choices]
+        return EnumProperty(name=label, description=description, items=items,
+                            default=spec.default or spec.choices[0])
+    low = spec.minimum + (OPEN_RANGE_MARGIN if spec.exclusive_minimum else 0)
+    if spec.type == "integer":
+        return IntProperty(name=label, description=description, default=int(spec.default),
+                           min=int(low), max=int(spec.maximum))
+    return FloatProperty(name=label, description=description, default=float(spec.default),
+                         min=low, max=spec.maximum, precision=2, step=10)
+
+
+def creative_option_fields(kind):
+    """The build's documented option Fields (the `options` group), or () when it has none."""
+    try:
+        return tasks.family(kind).field("options").fields
+    except KeyError:
+        return ()
+
+
+def creative_output_field(kind):
+    try:
+        return tasks.family(kind).field("output.format")
+    except KeyError:
+        return None
+
+
+def _creative_options_group(product):
+    """A property group holding one product's build options (and its output format)."""
+    kind = f"{product}_build"
+    annotations = {spec.name: _creative_property(spec) for spec in creative_option_fields(kind)}
+    output = creative_output_field(kind)
+    if output is not None:
+        annotations["output_format"] = _creative_property(output)
+    return type(f"MESHY_PG_{product}_options", (bpy.types.PropertyGroup,),
+                {"__annotations__": annotations,
+                 "__doc__": f"Build options of {tasks.family(kind).label}"})
+
+
+# Products whose build takes options (the figure's takes none).
+CREATIVE_OPTION_GROUPS = {product: _creative_options_group(product)
+                          for product, _label in tasks.CREATIVE_PRODUCTS
+                          if creative_option_fields(f"{product}_build")}
+
+_LAMP = tasks.family("lamp_prototype")
+
+
+def _is_concept_image(self, image):
+    """Only concept images of the chosen product can be shown for approval."""
+    return image.get("meshy_kind", "") == f"{self.product}_prototype"
+
+
+class MESHY_PG_creative(bpy.types.PropertyGroup):
+    """Creative Lab: a photo (or, for a lamp, text) -> a concept image -> a printable model."""
+    product: EnumProperty(name="Product", items=CREATIVE_PRODUCTS,
+                          default=CREATIVE_PRODUCTS[0][0])
+    source_image: PointerProperty(type=MESHY_PG_image_input)
+    lamp_source: EnumProperty(
+        name="Lamp From",
+        items=(('IMAGE', "Photo", "Use a photo as the reference"),
+               ('TEXT', "Text", "Describe the lampshade's subject")),
+        default='IMAGE')
+    text: StringProperty(
+        name="Subject",
+        description=f"The lampshade's subject (up to {_LAMP.field('text').max_length} "
+                    "characters)")
+    image_subject: EnumProperty(
+        name="Subject Type",
+        items=[(c, c.title(), "") for c in _LAMP.field("image_subject").choices],
+        default=_LAMP.field("image_subject").default)
+    name: StringProperty(
+        name="Name",
+        description=f"Optional task name (up to {_LAMP.field('name').max_length} characters)")
+    prototype_task_id: StringProperty(
+        name="Approved Prototype",
+        description="Task id of the approved prototype the build starts from")
+    shown_prototype: PointerProperty(
+        name="Prototype", type=bpy.types.Image, poll=_is_concept_image,
+        description="The prototype's concept image shown for approval")
+    __annotations__.update({product: PointerProperty(type=group)
+                            for product, group in CREATIVE_OPTION_GROUPS.items()})
+
+    def options_of(self, product=None):
+        """The build options group of `product` (the chosen one by default), or None."""
+        product = product or self.product
+        return getattr(self, product) if product in CREATIVE_OPTION_GROUPS else None
+
+
 # --- Scene.meshy: generation settings -----------------------------------------------------
 
 PROMPT_LIMIT = tasks.PROMPT_LIMIT
@@ -257,6 +394,9 @@ class MESHY_PG_generate(bpy.types.PropertyGroup):
     # --- working on the selected object (retexture, remesh, rig, ...) ---
     tools: PointerProperty(type=MESHY_PG_tools)
 
+    # --- Creative Lab ---
+    creative: PointerProperty(type=MESHY_PG_creative)
+
 
 # --- WindowManager.meshy: the live view ------------------------------------------------------
 
@@ -313,6 +453,8 @@ classes = (
     MESHY_PG_image_input,
     MESHY_PG_remesh,
     MESHY_PG_tools,
+    *CREATIVE_OPTION_GROUPS.values(),
+    MESHY_PG_creative,
     MESHY_PG_generate,
     MESHY_PG_job,
     MESHY_PG_animation,

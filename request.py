@@ -536,3 +536,140 @@ def _pixels(image):
     # Float images hold linear values; byte images hold their file's (sRGB) values.
     return {"width": width, "height": height, "channels": channels, "pixels": pixels,
             "linear": bool(image.is_float)}
+
+
+# --- Creative Lab (Scene.meshy.creative) -----------------------------------------------------------
+
+def _creative_settings(context):
+    return context.scene.meshy.creative
+
+
+def _uses_text(c):
+    return c.product == "lamp" and c.lamp_source == 'TEXT'
+
+
+# --- Creative Lab: what is known here about a prototype ---------------------------------------
+
+def concept_images(product=None):
+    """Concept images in this file (of `product`, when given), newest first."""
+    found = [image for image in bpy.data.images
+             if tasks.creative_stage(str(image.get("meshy_kind", ""))) == tasks.PROTOTYPE
+             and (product is None or image["meshy_kind"] == tasks.creative_kind(product, tasks.PROTOTYPE))]
+    return sorted(found, key=lambda image: image.get("meshy_imported_at", 0.0), reverse=True)
+
+
+def concept_image(task_id):
+    return next((image for image in bpy.data.images
+                 if image.get("meshy_task_id") == task_id
+                 and tasks.creative_stage(str(image.get("meshy_kind", ""))) == tasks.PROTOTYPE), None)
+
+
+def _job_with_task(task_id):
+    from . import jobs  # jobs imports this module
+    engine = jobs.engine()
+    if engine is None:
+        return None
+    return next((job for job in reversed(list(engine.jobs.values()))
+                 if job.task_id == task_id), None)
+
+
+def prototype_problem(task_id, product):
+    """Why `task_id` cannot be built as `product` from what is known here ("" when it may be sent:
+    an id known nowhere here, e.g. pasted from elsewhere, is for Meshy to judge)."""
+    label = tasks.product_label(product)
+    if not task_id:
+        return f"Make a {label} prototype and approve its concept image first"
+    image = concept_image(task_id)
+    job = _job_with_task(task_id)
+    kind = image["meshy_kind"] if image is not None else (job.kind if job else "")
+    if not kind:
+        return ""
+    other, stage = tasks.split_creative_kind(kind)
+    if stage != tasks.PROTOTYPE:
+        return (f"The approved task is a {tasks.family(kind).label}, not a prototype; approve a "
+                f"{label} prototype")
+    if other != product:
+        return (f"The approved prototype is a {tasks.product_label(other)} prototype; a {label} build "
+                f"needs a {label} prototype")
+    if image is None and job is not None:
+        if job.active:
+            return "The prototype is still being made; build once its concept image is shown"
+        return "That prototype did not finish with a concept image; make a new prototype"
+    return ""
+
+
+def creative_problem(context, stage):
+    """Why the Creative Lab's `stage` ("prototype" or "build") cannot be sent ("" when it can)."""
+    c = _creative_settings(context)
+    name_limit = tasks.family(tasks.creative_kind(c.product, stage)).field("name").max_length
+    if len(c.name) > name_limit:
+        return f"The name is {len(c.name)} characters; Meshy accepts up to {name_limit}"
+    if stage == tasks.BUILD:
+        return prototype_problem(c.prototype_task_id.strip(), c.product)
+    if _uses_text(c):
+        limit = tasks.family("lamp_prototype").field("text").max_length
+        text = c.text.strip()
+        if not text:
+            return "Describe the lampshade's subject first"
+        if len(text) > limit:
+            return f"The subject is {len(text)} characters; Meshy accepts up to {limit}"
+        return ""
+    if c.source_image.source == 'FILE' and not c.source_image.filepath:
+        return f"Choose the photo the {tasks.product_label(c.product)} is made from"
+    return image_input_problem(c.source_image, "photo")
+
+
+def creative_prototype_request(context):
+    """The prototype (concept image) request for the chosen product; NotReady says what is
+    missing. Reads no pixels (the picture is a Deferred input)."""
+    reason = creative_problem(context, tasks.PROTOTYPE)
+    if reason:
+        raise NotReady(reason)
+    c = _creative_settings(context)
+    kind = tasks.creative_kind(c.product, tasks.PROTOTYPE)
+    product = tasks.product_label(c.product)
+    if _uses_text(c):
+        payload = {"text": c.text.strip()}
+        subject = c.text
+    else:
+        payload = {"image_url": image_value(c.source_image, "photo")}
+        subject = _image_label(c.source_image, "")
+        if c.product == "lamp":
+            payload["image_subject"] = c.image_subject
+    if c.name.strip():
+        payload["name"] = c.name.strip()
+    return Request(kind, payload, label_for(c.name, f"{product} {subject}".strip())).validate()
+
+
+def creative_build_request(context):
+    """The build request from the approved prototype, with every option the artist changed from
+    its documented default (the pages: "send only the ones you want to override")."""
+    reason = creative_problem(context, tasks.BUILD)
+    if reason:
+        raise NotReady(reason)
+    c = _creative_settings(context)
+    kind = tasks.creative_kind(c.product, tasks.BUILD)
+    prototype_id = c.prototype_task_id.strip()
+    payload = {"input_task_id": prototype_id}
+    if c.name.strip():
+        payload["name"] = c.name.strip()
+    group = c.options_of()
+    if group is not None:
+        options = {spec.name: _option_value(spec, getattr(group, spec.name))
+                   for spec in tasks.family(kind).field("options").fields}
+        options = {name: value for name, value in options.items()
+                   if value != tasks.family(kind).field(f"options.{name}").default}
+        if options:
+            payload["options"] = options
+        output = tasks.family(kind).field("output.format")
+        if group.output_format != output.default:
+            payload["output"] = {"format": group.output_format}
+    concept = concept_image(prototype_id)
+    subject = concept.get("meshy_prompt", "") if concept is not None else ""
+    fallback = subject or f"{tasks.product_label(c.product)} {prototype_id[:8]}"
+    return Request(kind, payload, label_for(c.name, fallback), {"placement": "cursor"}).validate()
+
+
+def _option_value(spec, value):
+    # Single-precision floats (2.2 is 2.2000000476...) are sent as the number the artist typed.
+    return round(value, 4) if spec.type == "number" else value

@@ -348,9 +348,12 @@ class MeshyClient:
         if status == 402:
             needed = tasks.cost(kind, payload) if kind else None
             balance = self._balance_if_possible()
+        # A family may say what its documented refusals mean (Creative Lab's wrong stage, ...).
+        explain = tasks.family(kind).advice if kind else None
         return request_error(status, message,
                              retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                             balance=balance, needed=needed)
+                             balance=balance, needed=needed,
+                             advice=explain(status, message) if explain else None)
 
     def _balance_if_possible(self):
         try:

@@ -96,31 +96,35 @@ class Field:
     refs: tuple = ()      # kinds whose task id a task_id input takes
     fields: tuple = ()    # members of an object
     deprecated: bool = False
+    default: object = None  # what the server uses when the field is left out (where documented)
 
 
 def text(name, max_length=None, required=False):
     return Field(name, "string", required, max_length=max_length)
 
 
-def choice(name, *choices, required=False, deprecated=False):
-    return Field(name, "string", required, choices=choices, deprecated=deprecated)
+def choice(name, *choices, required=False, deprecated=False, default=None):
+    return Field(name, "string", required, choices=choices, deprecated=deprecated,
+                 default=default)
 
 
-def flag(name, deprecated=False):
-    return Field(name, "boolean", deprecated=deprecated)
+def flag(name, deprecated=False, default=None):
+    return Field(name, "boolean", deprecated=deprecated, default=default)
 
 
-def integer(name, minimum=None, maximum=None, choices=(), required=False):
-    return Field(name, "integer", required, choices=choices, minimum=minimum, maximum=maximum)
+def integer(name, minimum=None, maximum=None, choices=(), required=False, default=None):
+    return Field(name, "integer", required, choices=choices, minimum=minimum, maximum=maximum,
+                 default=default)
 
 
-def number(name, minimum=None, maximum=None, above=None, required=False, deprecated=False):
+def number(name, minimum=None, maximum=None, above=None, required=False, deprecated=False,
+           default=None):
     """A number in [minimum, maximum], or in (above, maximum] when `above` is given."""
     if above is not None:
         return Field(name, "number", required, minimum=above, maximum=maximum,
-                     exclusive_minimum=True, deprecated=deprecated)
+                     exclusive_minimum=True, deprecated=deprecated, default=default)
     return Field(name, "number", required, minimum=minimum, maximum=maximum,
-                 deprecated=deprecated)
+                 deprecated=deprecated, default=default)
 
 
 def formats(name, *choices, required=False):
@@ -295,6 +299,8 @@ class Family:
     model_roles: Mapping = _member(default_factory=lambda: MappingProxyType({}))
     image_role: str = "image"
     queued: bool = True       # counts against the account's concurrent-task queue
+    # (status, server message) -> the sentence that says what to do, or None for the default
+    advice: Callable = None
 
     def __post_init__(self):
         if f"/{self.version}/" not in f"{self.path}/":
@@ -337,22 +343,48 @@ def _texturing(prompt_limit=PROMPT_LIMIT):
             flag("remove_lighting"))
 
 
-def _relief_options():
+def _relief_options(badge_shape, size_mm, relief_height_mm, base_thickness_mm):
+    """Keychain and fridge magnet share the relief options; four defaults differ (pages 24, 25)."""
     return group("options",
-                 choice("badge_shape", *BADGE_SHAPES),
-                 number("size_mm", above=0, maximum=400),
-                 number("relief_height_mm", 0, 20),
-                 number("relief_offset_mm", 0, 20),
-                 number("base_thickness_mm", 0, 20),
-                 flag("has_closed_back"),
-                 choice("relief_curve", *RELIEF_CURVES),
-                 number("curve_param", above=0, maximum=10),
-                 flag("invert_depth"),
-                 number("smoothing", 0, 10),
-                 number("relief_scale", above=0, maximum=10),
-                 number("depth_threshold", 0, 1),
-                 flag("remove_background"),
-                 integer("export_resolution", 64, 2048))
+                 choice("badge_shape", *BADGE_SHAPES, default=badge_shape),
+                 number("size_mm", above=0, maximum=400, default=size_mm),
+                 number("relief_height_mm", 0, 20, default=relief_height_mm),
+                 number("relief_offset_mm", 0, 20, default=0),
+                 number("base_thickness_mm", 0, 20, default=base_thickness_mm),
+                 flag("has_closed_back", default=True),
+                 choice("relief_curve", *RELIEF_CURVES, default="linear"),
+                 number("curve_param", above=0, maximum=10, default=1.0),
+                 flag("invert_depth", default=False),
+                 number("smoothing", 0, 10, default=0.24),
+                 number("relief_scale", above=0, maximum=10, default=1.0),
+                 number("depth_threshold", 0, 1, default=0.1),
+                 flag("remove_background", default=True),
+                 integer("export_resolution", 64, 2048, default=512))
+
+
+def _creative_advice(label, stage):
+    """What a refused Creative Lab create means to a person (pages 24-27's failure modes)."""
+    def advice(status, message):
+        text = (message or "").lower()
+        if stage == "prototype" and status == 400 and ("flagged" in text
+                                                       or "moderation" in text):
+            return ("Meshy's moderation refused the source picture (NSFW or intellectual "
+                    "property). Choose a different picture; nothing was charged.")
+        if stage != "build":
+            return None
+        if status == 404:
+            return (f"A {label} build takes only a finished {label} prototype made through the "
+                    "API with this key; prototypes made on meshy.ai, by another account, for "
+                    f"another product, or build tasks are refused. Make a {label} prototype "
+                    "here first; nothing was charged.")
+        if status == 400 and "candidate" in text:
+            return ("That prototype finished without a concept image, so there is nothing to "
+                    "build. Make a new prototype; nothing was charged for this build.")
+        if status == 400 and ("succeeded" in text or "not ready" in text):
+            return ("That prototype has not finished yet. Wait until its concept image is "
+                    "shown, then build; nothing was charged.")
+        return None
+    return advice
 
 
 MODEL_KINDS = ("text_to_3d_preview", "text_to_3d_refine", "image_to_3d", "multi_image_to_3d",
@@ -363,27 +395,34 @@ IMAGE_SOURCE_KINDS = ("text_to_image", "image_to_image")
 TEXTURED_RESULTS = ("model_urls", "texture_urls", "thumbnails")
 
 
+_CREATIVE_PRODUCTS = []
+
+
 def _creative(product, label, prototype_fields, prototype_rules, build_options, build_output,
               model_roles=MappingProxyType({}), build_results=("model_urls",)):
     base = f"/openapi/creative-lab/{product}/v1"
     kind = product.replace("-", "_")
+    _CREATIVE_PRODUCTS.append((kind, label))
     prototype = Family(
         kind=f"{kind}_prototype", label=f"Creative Lab {label} (prototype)",
         path=f"{base}/prototype", version="v1", list_path=f"{base}/prototype",
         fields=(*prototype_fields, text("name", max_length=100)), rules=prototype_rules,
         cost=flat(6), task_type=f"creative-lab-{product}-prototype", echoes=("name",),
-        results=("image_urls",), image_role="concept")
+        results=("image_urls",), image_role="concept",
+        advice=_creative_advice(label, "prototype"))
     build_fields = [task_ref("input_task_id", f"{kind}_prototype", required=True),
                     text("name", max_length=100)]
     if build_options is not None:
         build_fields.append(build_options)
     if build_output:
-        build_fields.append(group("output", choice("format", *build_output)))
+        build_fields.append(group("output", choice("format", *build_output,
+                                                   default=build_output[0])))
     build = Family(
         kind=f"{kind}_build", label=f"Creative Lab {label} (build)",
         path=f"{base}/build", version="v1", list_path=f"{base}/build",
         fields=tuple(build_fields), cost=flat(30), task_type=f"creative-lab-{product}-build",
-        echoes=("name",), results=build_results, model_roles=model_roles)
+        echoes=("name",), results=build_results, model_roles=model_roles,
+        advice=_creative_advice(label, "build"))
     return prototype, build
 
 
@@ -547,33 +586,64 @@ _FAMILIES = (
         cost=flat(10), task_type="print-repair", results=("model_urls", "thumbnails")),
     *_creative("keychain", "Keychain",
                (image("image_url", CREATIVE_IMAGE_TYPES, required=True),), (),
-               _relief_options(), ("glb", "obj", "zip"),
+               _relief_options("circle", 40, 2.2, 0.1), ("glb", "obj", "zip"),
                # output.format "obj" is a zip of obj + mtl + texture under model_urls.obj.
                model_roles=MappingProxyType({"obj": ("model_bundle", "zip")})),
     *_creative("fridge-magnet", "Fridge Magnet",
                (image("image_url", CREATIVE_IMAGE_TYPES, required=True),), (),
-               _relief_options(), ("glb", "obj", "zip"),
+               _relief_options("rounded-rect", 60, 3.3, 2.0), ("glb", "obj", "zip"),
                model_roles=MappingProxyType({"obj": ("model_bundle", "zip")})),
     *_creative("figure", "Figure",
                (image("image_url", CREATIVE_IMAGE_TYPES, required=True),), (),
                None, (), build_results=TEXTURED_RESULTS),
     *_creative("lamp", "Lamp",
                (text("text", max_length=800), image("image_url", CREATIVE_IMAGE_TYPES),
-                choice("image_subject", "character", "landscape")),
+                choice("image_subject", "character", "landscape", default="character")),
                (OneOf(("text", "image_url")),),
                group("options",
-                     number("diameter_mm", 50, 400), number("thickness_mm", above=0, maximum=10),
-                     number("cut_amount_percent", 1, 100),
-                     choice("light_source_preset", "bambu_mh001_60mm", "none"),
-                     number("fixture_offset_x_mm", -80, 80),
-                     number("fixture_offset_z_mm", -80, 80),
-                     number("rotate_x_deg", -360, 360), number("rotate_y_deg", -360, 360),
-                     number("rotate_z_deg", -360, 360), flag("include_result_json")),
+                     number("diameter_mm", 50, 400, default=80),
+                     number("thickness_mm", above=0, maximum=10, default=1.5),
+                     number("cut_amount_percent", 1, 100, default=35),
+                     choice("light_source_preset", "bambu_mh001_60mm", "none",
+                            default="bambu_mh001_60mm"),
+                     number("fixture_offset_x_mm", -80, 80, default=0),
+                     number("fixture_offset_z_mm", -80, 80, default=0),
+                     number("rotate_x_deg", -360, 360, default=0),
+                     number("rotate_y_deg", -360, 360, default=0),
+                     number("rotate_z_deg", -360, 360, default=0),
+                     flag("include_result_json", default=False)),
                ("stl", "zip")),
 )
 
 _BY_KIND = MappingProxyType({f.kind: f for f in _FAMILIES})
 KINDS = tuple(_BY_KIND)
+# Creative Lab products as (name, label): "<name>_prototype" and "<name>_build" are their kinds.
+CREATIVE_PRODUCTS = tuple(_CREATIVE_PRODUCTS)
+# A Creative Lab product is made in two paid stages: a prototype the artist approves, then a build
+# from the prototype's task id. Their kinds are "<product>_prototype" and "<product>_build".
+PROTOTYPE, BUILD = "prototype", "build"
+
+
+def creative_kind(product, stage):
+    return f"{product}_{stage}"
+
+
+def creative_stage(kind):
+    """PROTOTYPE or BUILD for a Creative Lab kind, else None."""
+    return split_creative_kind(kind)[1]
+
+
+def split_creative_kind(kind):
+    """("keychain", BUILD) for "keychain_build"; (None, None) for any other kind."""
+    for product, _label in CREATIVE_PRODUCTS:
+        for stage in (PROTOTYPE, BUILD):
+            if kind == creative_kind(product, stage):
+                return product, stage
+    return None, None
+
+
+def product_label(product):
+    return dict(CREATIVE_PRODUCTS).get(product, product)
 
 
 def family(kind):

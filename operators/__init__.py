@@ -8,12 +8,13 @@ failure becomes a report, calls.py the mixin for operators whose work is a singl
 
 import bpy
 
-from . import account, generate, jobs, library, modes, scene
+from . import account, creative_lab, generate, jobs, library, modes, scene
 
 classes = (
     *account.classes,
     *generate.classes,
     *modes.classes,
+    *creative_lab.classes,
     *scene.classes,
     *library.classes,
     *jobs.classes,

@@ -164,3 +164,41 @@ def test_unknown_task_error_shape_is_tolerated():
     failed = TaskFailed.from_task({"id": "t2", "status": "FAILED",
                                    "task_error": {"type": "brand_new_type", "extra": 1}})
     assert failed.type == "brand_new_type" and "no reason given" in str(failed)
+
+
+# --- Creative Lab's documented refusals (pages 24-27) say what happened and what to do --------
+
+PNG_URI = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4" \
+          "z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
+
+
+def _finished_prototype(client, emulator, product):
+    task_id = client.create(f"{product}_prototype", {"image_url": PNG_URI})
+    emulator.advance_clock(emulator.task_seconds + 0.01)
+    return task_id
+
+
+def test_creative_lab_content_flagged_says_choose_another_picture(paid_client, emulator):
+    emulator.faults(content_flagged=1)
+    with pytest.raises(BadRequest) as caught:
+        paid_client.create("keychain_prototype", {"image_url": PNG_URI})
+    assert "moderation refused the source picture" in str(caught.value)
+    assert "nothing was charged" in str(caught.value)
+
+
+def test_creative_lab_build_of_another_products_prototype_explains_the_404(paid_client, emulator):
+    keychain = _finished_prototype(paid_client, emulator, "keychain")
+    with pytest.raises(NotFound) as caught:
+        paid_client.create("figure_build", {"input_task_id": keychain})
+    message = str(caught.value)
+    assert "A Figure build takes only a finished Figure prototype" in message
+    assert "meshy.ai" in message and "nothing was charged" in message
+
+
+def test_creative_lab_build_without_a_candidate_says_make_a_new_prototype(paid_client, emulator):
+    emulator.faults(no_candidate=1)
+    prototype = _finished_prototype(paid_client, emulator, "lamp")
+    with pytest.raises(BadRequest) as caught:
+        paid_client.create("lamp_build", {"input_task_id": prototype})
+    assert "without a concept image" in str(caught.value)
+    assert "Make a new prototype" in str(caught.value)

@@ -109,6 +109,11 @@ class RecordingLayout:
                               active_propname, index)
         self.log.append(("list", list_type, len(items)))
 
+    def panel(self, idname, default_closed=False):
+        """A layout panel (Blender 4.1+): drawn open, so its body is checked too."""
+        self.log.append(("panel", idname))
+        return self._child(), self._child()
+
     def template_ID(self, data, name, **kwargs):
         assert name in data.bl_rna.properties.keys()
 
@@ -144,6 +149,7 @@ class DrawSelf:
 
 
 PANELS = ("MESHY_PT_account", "MESHY_PT_generate", "MESHY_PT_generate_advanced",
+          "MESHY_PT_creative_lab",
           "MESHY_PT_selected", "MESHY_PT_retexture", "MESHY_PT_reshape", "MESHY_PT_rig",
           "MESHY_PT_print", "MESHY_PT_jobs", "MESHY_PT_history")
 

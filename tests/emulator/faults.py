@@ -3,7 +3,8 @@ should suffer. The same spec is accepted by `Emulator.faults(**spec)` and `POST 
 
 Each kind takes either a count (`{"http_500": 2}`) or an object with `count` and the kind's own
 parameters (`{"rate_limit": {"count": 3, "retry_after": 2, "path": "/text-to-3d"}}`). Without a
-count a rule applies until reset, except `fail_tasks` and `rig_pose_failure`, which default to one.
+count a rule applies until reset, except `fail_tasks`, `rig_pose_failure`, `content_flagged` and
+`no_candidate`, which default to one.
 """
 
 import threading
@@ -37,6 +38,10 @@ KINDS = {
     "delay": ({"seconds": 1.0}, None),
     "fail_tasks": ({"type": None, "code": None, "message": None}, 1),
     "rig_pose_failure": ({}, 1),
+    # Creative Lab (pages 24-27): a prototype create refused by moderation (400, no task), and a
+    # prototype that succeeds without a candidate image (its build is then refused with 400).
+    "content_flagged": ({}, 1),
+    "no_candidate": ({}, 1),
 }
 
 

@@ -226,6 +226,29 @@ def test_422_when_pose_estimation_fails(emulator):
     assert emulator.tasks_created == 1
 
 
+def test_creative_lab_content_flagged_is_a_400_without_a_task(emulator):
+    # Pages 24-27: "Content flagged" is a 400 of the prototype create; nothing is made or charged.
+    path = "/openapi/creative-lab/keychain/v1/prototype"
+    balance = emulator.balance(emulator.paid_key)
+    emulator.faults(content_flagged=1)
+    assert_error(post(emulator, path, {"image_url": PNG_URI}), 400, "content flagged")
+    assert emulator.tasks_created == 0
+    assert emulator.balance(emulator.paid_key) == balance
+    create(emulator, path, {"image_url": PNG_URI})   # one use only
+
+
+def test_creative_lab_build_of_a_prototype_without_a_candidate_is_a_400(emulator):
+    prototype = "/openapi/creative-lab/figure/v1/prototype"
+    emulator.faults(no_candidate=1)
+    task = create_and_finish(emulator, prototype, {"image_url": PNG_URI})
+    assert task["status"] == "SUCCEEDED" and task["image_urls"] == []
+    balance = emulator.balance(emulator.paid_key)
+    assert_error(post(emulator, "/openapi/creative-lab/figure/v1/build",
+                      {"input_task_id": task["id"]}), 400, "no candidate")
+    assert emulator.tasks_created == 1
+    assert emulator.balance(emulator.paid_key) == balance
+
+
 def test_429_rate_limit_exceeded(emulator):
     emulator.rps = 5
     statuses = [get(emulator, "/openapi/v1/balance").status_code for _ in range(8)]

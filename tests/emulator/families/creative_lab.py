@@ -34,6 +34,14 @@ def prototype(product, p, ctx):
             raise bad_request("Missing parameter: image_url is required")
         image_input(p.body["image_url"], "image_url", CREATIVE_FORMATS, ctx.resolve_local)
         seed = p.body["image_url"][:128]
+    if ctx.faults.take("content_flagged", ctx.path) is not None:
+        raise bad_request("Content flagged: The input image was flagged by NSFW or intellectual "
+                          "property moderation")
+    if ctx.faults.take("no_candidate", ctx.path) is not None:
+        # Succeeds, but with no concept image: the build refuses it ("No candidate").
+        return Plan(f"creative-lab-{product}-prototype", pricing.CREATIVE_LAB_PROTOTYPE,
+                    {"name": name}, {"image_urls": []}, lambda url: {"image_urls": []}, {}, None,
+                    extra={"no_candidate": True})
     files = {"concept.png": functools.partial(images.pattern_png, 256, 256, seed, product)}
     return Plan(f"creative-lab-{product}-prototype", pricing.CREATIVE_LAB_PROTOTYPE,
                 {"name": name}, {"image_urls": []},
@@ -43,9 +51,13 @@ def prototype(product, p, ctx):
 def _prototype_of(product, p, ctx):
     if not p.given("input_task_id"):
         raise bad_request("Missing parameter: input_task_id is required")
-    return ctx.input_task(p.body["input_task_id"], "input_task_id",
-                          (f"creative-lab-{product}-prototype",), not_found=404, wrong_kind=404,
-                          require_uuid=True)
+    parent = ctx.input_task(p.body["input_task_id"], "input_task_id",
+                            (f"creative-lab-{product}-prototype",), not_found=404,
+                            wrong_kind=404, require_uuid=True)
+    if parent.plan.extra.get("no_candidate"):
+        raise bad_request("No candidate: the prototype task succeeded but produced no candidate "
+                          "image")
+    return parent
 
 
 def build(product, p, ctx):
