@@ -21,6 +21,9 @@ CONTENT_TYPES = {".glb": "model/gltf-binary", ".png": "image/png", ".fbx": "appl
                  ".usdz": "model/vnd.usdz+zip", ".3mf": "model/3mf", ".blend": "application/x-blender",
                  ".zip": "application/zip", ".json": "application/json"}
 THUMBNAIL_SIZE = 128
+# Side of the generated texture maps. Small keeps responses fast; a test of texture handling may
+# raise it (the server runs in the test's own process) to get maps the size Meshy's HD ones are.
+MAP_SIZE = 64
 
 
 @functools.lru_cache(maxsize=None)
@@ -52,10 +55,10 @@ def lazy(producer):
 
 def texture_maps(seed, pbr, emission):
     """(separate PNGs for texture_urls, maps to embed in the GLB)."""
-    separate = images.texture_set(seed, pbr=pbr, emission=emission)
+    separate = images.texture_set(seed, size=MAP_SIZE, pbr=pbr, emission=emission)
     embedded = {"base_color": separate["base_color"]}
     if pbr:
-        embedded["metallic_roughness"] = images.metallic_roughness_png()
+        embedded["metallic_roughness"] = images.metallic_roughness_png(MAP_SIZE)
         embedded["normal"] = separate["normal"]
         if emission:
             embedded["emission"] = separate["emission"]
