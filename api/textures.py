@@ -32,7 +32,9 @@ _BIN_CHUNK = 0x004E4942
 # Pillow's format name for each glTF image MIME type (the only ones glTF core and EXT_texture_webp
 # allow); anything else (KTX2) is left as it is.
 _MIME_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
-_SAVE_OPTIONS = {"PNG": {"compress_level": 6}, "JPEG": {"quality": 92}, "WEBP": {"quality": 92}}
+# The copies are a local cache: fast zlib (level 1) encodes about four times faster than the
+# default for files only ~25% larger.
+_SAVE_OPTIONS = {"PNG": {"compress_level": 1}, "JPEG": {"quality": 92}, "WEBP": {"quality": 92}}
 
 
 class TextureError(ValueError):
