@@ -384,6 +384,46 @@ def make_props():
         prop.data.materials.clear()
         prop.data.materials.append(palette_material())
         export_glb(f"prop_{name}.glb")
+        render_picture(prop, f"prop_{name}.png")
+
+
+def render_picture(obj, name, size=256):
+    """A small Cycles render of the prop: what Text to Image answers for a prompt naming it."""
+    from mathutils import Vector
+
+    scene = bpy.context.scene
+    world = bpy.data.worlds.new("World")
+    world.use_nodes = True
+    background = world.node_tree.nodes["Background"]
+    background.inputs["Color"].default_value = (0.93, 0.91, 0.86, 1.0)
+    background.inputs["Strength"].default_value = 1.0
+    scene.world = world
+    sun = bpy.data.objects.new("Sun", bpy.data.lights.new("Sun", "SUN"))
+    sun.data.energy = 3.0
+    sun.rotation_euler = (math.radians(40), 0.0, math.radians(30))
+    scene.collection.objects.link(sun)
+    corners = [obj.matrix_world @ Vector(c) for c in obj.bound_box]
+    low = Vector([min(c[i] for c in corners) for i in range(3)])
+    high = Vector([max(c[i] for c in corners) for i in range(3)])
+    centre, radius = (low + high) / 2, (high - low).length / 2
+    camera = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    scene.collection.objects.link(camera)
+    direction = Vector((0.5, -1.0, 0.3)).normalized()
+    half_fov = math.atan(camera.data.sensor_width / (2 * camera.data.lens))
+    camera.location = centre + direction * (radius / math.sin(half_fov) * 1.05)
+    camera.rotation_euler = (-direction).to_track_quat("-Z", "Y").to_euler()
+    scene.camera = camera
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = 16
+    scene.cycles.use_denoising = True
+    scene.cycles.seed = 1
+    scene.render.resolution_x = scene.render.resolution_y = size
+    scene.render.image_settings.file_format = "PNG"
+    scene.render.image_settings.color_mode = "RGB"
+    scene.render.image_settings.compression = 100
+    scene.render.filepath = os.path.join(FIXTURES, name)
+    bpy.ops.render.render(write_still=True)
 
 
 def main():

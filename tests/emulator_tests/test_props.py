@@ -3,7 +3,7 @@ textured with the palette its UVs were laid out for; other prompts get the sampl
 
 import pytest
 
-from tests.emulator import assets, glb, props
+from tests.emulator import assets, glb, images, props
 
 from .helpers import PNG_1x1, create_and_finish, data_uri, download
 
@@ -59,3 +59,14 @@ def test_prop_fixtures_stay_small_and_textured():
         doc, _ = glb.read_glb(data)
         assert len(doc["images"]) >= 4, prop      # base colour, metallic-roughness, normal, emission
         assert assets.prop_mesh(prop).uvs, prop
+
+
+def test_text_to_image_pictures_the_prop_its_words_name(emulator):
+    square = create_and_finish(emulator, "/openapi/v1/text-to-image",
+                               {"ai_model": "nano-banana", "prompt": "a friendly robot"})
+    picture = download(square["image_urls"][0])
+    assert picture == assets.fixture("prop_robot.png")
+    assert images.image_size(picture) == (256, 256)
+    wide = create_and_finish(emulator, "/openapi/v1/text-to-image", {
+        "ai_model": "nano-banana", "prompt": "a friendly robot", "aspect_ratio": "16:9"})
+    assert images.image_size(download(wide["image_urls"][0])) == (256, 144)
