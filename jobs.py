@@ -78,6 +78,7 @@ def submit(context, kind, payload, label, options=None, follow_up=None, runner=N
     prefs = preferences.get(context)
     options = dict(options or {})
     options.setdefault("model_format", prefs.model_format)
+    options.setdefault("texture_resolution", prefs.texture_resolution)
     options.setdefault("blend_file", bpy.data.filepath)
     # Blender data the inputs need (an unsaved image's pixels) is read now, on this thread.
     gather_payload(payload)

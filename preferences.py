@@ -139,6 +139,17 @@ class MESHY_AddonPreferences(bpy.types.AddonPreferences):
         ),
         default='glb',
     )
+    texture_resolution: EnumProperty(
+        name="Texture Resolution",
+        description="Largest side of the textures brought into Blender. Smaller textures load "
+                    "and draw faster; the files as Meshy sent them stay in the cache",
+        items=(
+            ('ORIGINAL', "Original", "Textures as Meshy made them (up to 4096 pixels)"),
+            ('2048', "2048", "At most 2048 pixels on the longest side"),
+            ('1024', "1024", "At most 1024 pixels on the longest side"),
+        ),
+        default='ORIGINAL',
+    )
     image_base_url: StringProperty(
         name="Image API Base URL",
         description="An OpenAI-compatible /v1/images/generations endpoint for concept images "
@@ -176,6 +187,7 @@ class MESHY_AddonPreferences(bpy.types.AddonPreferences):
         col.separator()
         col.prop(self, "max_in_flight")
         col.prop(self, "model_format")
+        col.prop(self, "texture_resolution")
 
         box = layout.box()
         box.label(text="Concept Images (OpenAI-compatible endpoint)")

@@ -288,8 +288,9 @@ class Engine:
         spec = job.follow_up
         payload = dict(spec["payload"])
         payload[spec["id_field"]] = job.task_id
-        # Where the result goes and in which format carry over from the first step.
-        inherited = {k: job.options[k] for k in ("model_format", "blend_file") if k in job.options}
+        # Where the result goes, in which format and at which texture size carry over.
+        inherited = {k: job.options[k] for k in ("model_format", "blend_file", "texture_resolution")
+                     if k in job.options}
         follower = Job(spec["kind"], payload, spec.get("label") or job.label,
                        options={**inherited, **(spec.get("options") or {})},
                        follow_up=spec.get("follow_up"), client=job.client)

@@ -96,7 +96,7 @@ class WorkerSpec:
 
 def work(spec, journal, choose_files, emit):
     """One job's life on its worker thread: create, follow, download. No bpy here, ever."""
-    from ..api import errors, tasks
+    from ..api import errors, tasks, textures
 
     job_id, client, cancel = spec.job_id, spec.client, spec.cancel
     if spec.runner is not None:
@@ -166,6 +166,7 @@ def work(spec, journal, choose_files, emit):
             emit(job_id, "downloading", {"message": f"Downloading {index}/{len(wanted)}: {item.role}"})
             files[item.role] = client.download(item.url, folder, task_id, spec.kind, item.role,
                                                item.fmt, cancel=cancel)
+        files = textures.resize_results(files, spec.options.get("texture_resolution"))
         journal.update(job_id, state="downloaded", files=files)
         emit(job_id, "ready", {"files": files})
     except BaseException as exc:  # the job ends with a message, never a dead silent thread

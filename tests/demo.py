@@ -9,10 +9,11 @@ Installs the built zip into a throw-away Blender user folder, points it at the b
 emulator (or, with --real, at https://api.meshy.ai with MESHY_API_KEY), and runs each step in
 STEPS: Text to 3D with PBR texturing, Text to Image -> Image to 3D, Multi-image to 3D, a
 retexture of a Suzanne made in Blender, and a rig of the Image to 3D character with two
-animations from Meshy's library. The results
-stand side by side under a camera, a sun and a sky; the scene is saved to demo/meshy_demo.blend
-and rendered (Cycles, CPU) to demo/meshy_demo.png. A table of the jobs is printed at the end; the
-exit status is 1 when any job failed.
+animations from Meshy's library. The emulator answers each prompt with the prop its words name
+(a lamp, a robot, a chair...). The scene is saved to demo/meshy_demo.blend; each job kind's result
+is rendered alone (Cycles, CPU, low samples) and Pillow composes the renders, their titles and
+times into a contact sheet, demo/meshy_demo.png. A table of the jobs is printed at the end; the
+exit status is 1 when any job failed. About a minute and a half on two cores.
 
 To add a step, write a function (ctx) -> None that sets Scene.meshy, places the 3D cursor and
 presses Generate (see `generate`), and append it to STEPS.
@@ -155,7 +156,9 @@ def multi_image_to_3d(ctx):
         s.views[len(s.views) - 1].filepath = path
     s.should_texture = True
     s.enable_pbr = True
+    s.texture_prompt = "an old wooden chair with a red cushion"
     ctx.results["multi_image_to_3d"] = generate(ctx, ctx.next_location())
+    s.texture_prompt = ""
 
 
 def select_only(bpy, obj):
@@ -227,7 +230,22 @@ def rig_and_animate(ctx):
 STEPS = [text_to_3d, image_to_3d, multi_image_to_3d, retexture_suzanne, rig_and_animate]
 
 
-# --- staging: camera, lights, render --------------------------------------------------------------
+# --- staging: one render per job kind, composed into a labelled contact sheet ------------------------
+
+TILE = 384                          # pixels per tile (square)
+CAPTION = 70                        # pixels of caption under each tile
+COLUMNS = 3
+SAMPLES = 24
+# (results key, title, the job kinds whose time counts, which job's objects to show)
+TILES = (
+    ("text_to_3d", "Text to 3D", ("text_to_3d_preview", "text_to_3d_refine"), "text_to_3d_refine"),
+    ("concept_image", "Text to Image", ("text_to_image",), "text_to_image"),
+    ("image_to_3d", "Image to 3D", ("image_to_3d",), "image_to_3d"),
+    ("multi_image_to_3d", "Multi-image to 3D", ("multi_image_to_3d",), "multi_image_to_3d"),
+    ("retexture", "Retexture", ("retexture",), "retexture"),
+    ("rig_animate", "Rig + Animation", ("rigging", "animation"), "rigging"),
+)
+
 
 def scene_bounds(objects):
     from mathutils import Vector
@@ -237,33 +255,26 @@ def scene_bounds(objects):
     return low, high
 
 
-def stage(bpy, resolution=(960, 540)):
-    """Floor, sun, sky and a camera framing every imported mesh."""
-    from mathutils import Vector
+def stage(bpy):
+    """Floor, sun, sky, a camera and the render settings every tile shares; returns the floor and
+    the camera (moved per tile)."""
     scene = bpy.context.scene
-    meshes = [o for o in scene.objects if o.type == 'MESH' and o.get("meshy_task_id")]
-    low, high = scene_bounds(meshes) if meshes else (Vector((-1, -1, 0)), Vector((1, 1, 1)))
-    centre = (low + high) / 2
-    size = high - low
-
-    # A floor just under the results, so they stand on something and cast a shadow.
-    bpy.ops.mesh.primitive_plane_add(size=max(size.x, size.y) * 4 + 10,
-                                     location=(centre.x, centre.y, low.z))
+    bpy.ops.mesh.primitive_plane_add(size=200.0, location=(0.0, 0.0, 0.0))
     floor = bpy.context.active_object
     floor.name = "Floor"
     material = bpy.data.materials.new("Floor")
     if material.node_tree is None:
         material.use_nodes = True  # Blender 4.2; 5.0 materials always have nodes
     bsdf = next(n for n in material.node_tree.nodes if n.type == 'BSDF_PRINCIPLED')
-    bsdf.inputs["Base Color"].default_value = (0.35, 0.36, 0.38, 1.0)
-    bsdf.inputs["Roughness"].default_value = 0.8
+    bsdf.inputs["Base Color"].default_value = (0.42, 0.43, 0.45, 1.0)
+    bsdf.inputs["Roughness"].default_value = 0.85
     floor.data.materials.append(material)
 
     sun_data = bpy.data.lights.new("Sun", 'SUN')
-    sun_data.energy = 3.0
-    sun_data.angle = math.radians(8)
+    sun_data.energy = 3.5
+    sun_data.angle = math.radians(10)
     sun = bpy.data.objects.new("Sun", sun_data)
-    sun.rotation_euler = (math.radians(50), math.radians(10), math.radians(30))
+    sun.rotation_euler = (math.radians(45), math.radians(0), math.radians(35))
     scene.collection.objects.link(sun)
 
     world = scene.world or bpy.data.worlds.new("World")
@@ -271,34 +282,21 @@ def stage(bpy, resolution=(960, 540)):
     if world.node_tree is None:
         world.use_nodes = True
     background = next(n for n in world.node_tree.nodes if n.type == 'BACKGROUND')
-    background.inputs["Color"].default_value = (0.55, 0.62, 0.72, 1.0)
-    background.inputs["Strength"].default_value = 0.8
+    background.inputs["Color"].default_value = (0.62, 0.68, 0.78, 1.0)
+    background.inputs["Strength"].default_value = 0.9
 
-    # Camera: in front (-Y) and a little above, looking at the centre of everything imported,
-    # far enough that the bounding sphere fits the narrower (vertical) field of view.
     cam_data = bpy.data.cameras.new("Camera")
     cam_data.lens = 50
+    cam_data.sensor_fit = 'HORIZONTAL'
     camera = bpy.data.objects.new("Camera", cam_data)
     scene.collection.objects.link(camera)
     scene.camera = camera
-    scene.render.resolution_x, scene.render.resolution_y = resolution
-    aspect = resolution[0] / resolution[1]
-    cam_data.sensor_fit = 'HORIZONTAL'
-    half_h = math.atan(cam_data.sensor_width / (2 * cam_data.lens))
-    half_v = math.atan(math.tan(half_h) / aspect)
-    # Fit the box's width horizontally and its height vertically, with a 15% margin.
-    half_width = max(size.x, size.y) / 2 * 1.15
-    half_height = max(size.z, 0.5) / 2 * 1.15
-    distance = max(half_width / math.tan(half_h), half_height / math.tan(half_v)) + size.y / 2
-    elevation = math.radians(15)
-    direction = Vector((0.0, -math.cos(elevation), math.sin(elevation)))
-    camera.location = centre + direction * distance
-    camera.rotation_euler = (-direction).to_track_quat('-Z', 'Y').to_euler()
-    cam_data.clip_end = distance * 10
 
+    scene.render.resolution_x = scene.render.resolution_y = TILE
+    scene.render.resolution_percentage = 100
     scene.render.engine = 'CYCLES'
     scene.cycles.device = 'CPU'
-    scene.cycles.samples = 16
+    scene.cycles.samples = SAMPLES
     scene.cycles.use_adaptive_sampling = True
     try:
         import _cycles
@@ -308,9 +306,135 @@ def stage(bpy, resolution=(960, 540)):
     scene.cycles.use_denoising = denoise
     if denoise:
         scene.cycles.denoiser = 'OPENIMAGEDENOISE'
-    scene.render.resolution_percentage = 100
     scene.render.image_settings.file_format = 'PNG'
-    return meshes
+    scene.view_settings.view_transform = 'AgX' if 'AgX' in [
+        t.identifier for t in scene.view_settings.bl_rna.properties["view_transform"].enum_items
+    ] else 'Filmic'
+    return floor, camera
+
+
+def frame(camera, objects, floor):
+    """Put the floor under `objects` and the camera at a three-quarter view that fits them."""
+    from mathutils import Vector
+    low, high = scene_bounds(objects)
+    centre = (low + high) / 2
+    floor.location = (centre.x, centre.y, low.z)
+    radius = max((high - low).length / 2, 0.3)
+    half_fov = math.atan(camera.data.sensor_width / (2 * camera.data.lens))
+    distance = radius / math.sin(half_fov) * 1.02
+    direction = Vector((0.55, -1.0, 0.45)).normalized()
+    camera.location = centre + direction * distance
+    camera.rotation_euler = (-direction).to_track_quat('-Z', 'Y').to_euler()
+    camera.data.clip_end = distance * 10
+
+
+def tile_objects(bpy, job):
+    """The objects a job brought in, with their children (a rig's mesh under its armature)."""
+    found = [bpy.data.objects[n] for n in job.imported if n in bpy.data.objects]
+    for obj in list(found):
+        found += [c for c in obj.children_recursive if c not in found]
+    return found
+
+
+def render_tiles(bpy, ctx, folder):
+    """One render per tile with only that tile's objects visible; returns [(title, seconds,
+    caption, image path or None)]."""
+    floor, camera = stage(bpy)
+    shown = {floor.name, camera.name, "Sun"}
+    ctx.results["rig_animate"] = ctx.results.get("rig", []) + ctx.results.get("animate", [])
+    tiles = []
+    for key, title, kinds, main_kind in TILES:
+        jobs = [j for j in ctx.results.get(key, []) if j.kind in kinds]
+        main = next((j for j in jobs if j.kind == main_kind and j.status == "DONE"), None)
+        seconds = (max((j.finished or j.started) for j in jobs) - min(j.started for j in jobs)
+                   if jobs else 0.0)
+        caption = caption_of(ctx, key, main)
+        path = None
+        if main is not None and main.kind == "text_to_image":
+            path = main.files.get("image")
+        elif main is not None:
+            objects = tile_objects(bpy, main)
+            meshes = [o for o in objects if o.type == 'MESH']
+            if meshes:
+                for obj in bpy.context.scene.objects:
+                    obj.hide_render = obj.name not in shown and obj not in objects
+                frame(camera, meshes, floor)
+                path = str(folder / f"tile_{key}.png")
+                bpy.context.scene.render.filepath = path
+                print(f"demo: rendering the {title} tile...", flush=True)
+                bpy.ops.render.render(write_still=True)
+        tiles.append((title, seconds, caption, path, main is not None))
+    for obj in bpy.context.scene.objects:
+        obj.hide_render = False
+    return tiles
+
+
+def caption_of(ctx, key, job):
+    """A short line under the title: what the job was asked."""
+    if job is None:
+        return "did not finish"
+    s = ctx.bpy.context.scene.meshy
+    if key == "rig_animate":
+        clips = [j.label.split(" (")[0] for j in ctx.results.get("animate", [])
+                 if j.status == "DONE"]
+        return "auto-rig, then " + (" + ".join(clips) if clips else "no clip") + ", mid-move"
+    if key == "image_to_3d":
+        return "from the Text to Image result, by task id"
+    if key == "multi_image_to_3d":
+        return "2 views + \u201can old wooden chair\u201d"
+    if key == "retexture":
+        return "Suzanne: \u201c" + s.tools.style_prompt + "\u201d"
+    return "\u201c" + job.label + "\u201d"
+
+
+def contact_sheet(tiles, path, subtitle):
+    """Compose the tiles, their titles and times into one PNG with Pillow."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    def font(size):
+        try:
+            return ImageFont.load_default(size=size)
+        except TypeError:  # Pillow without FreeType: the small bitmap font
+            return ImageFont.load_default()
+
+    title_font, label_font, small_font = font(30), font(20), font(15)
+    margin, header = 16, 76
+    rows = math.ceil(len(tiles) / COLUMNS)
+    width = margin + COLUMNS * (TILE + margin)
+    height = header + rows * (TILE + CAPTION + margin) + 28
+    sheet = Image.new("RGB", (width, height), (28, 30, 34))
+    draw = ImageDraw.Draw(sheet)
+    draw.text((margin, 14), "Meshy for Blender", font=title_font, fill=(245, 245, 245))
+    draw.text((margin, 50), subtitle, font=small_font, fill=(170, 176, 186))
+    for index, (title, seconds, caption, tile_path, ok) in enumerate(tiles):
+        row, column = divmod(index, COLUMNS)
+        x = margin + column * (TILE + margin)
+        y = header + row * (TILE + CAPTION + margin)
+        if tile_path and os.path.isfile(tile_path):
+            with Image.open(tile_path) as tile:
+                picture = tile.convert("RGB")
+            picture.thumbnail((TILE, TILE), Image.Resampling.LANCZOS)
+            box = Image.new("RGB", (TILE, TILE), (44, 47, 53))
+            box.paste(picture, ((TILE - picture.width) // 2, (TILE - picture.height) // 2))
+        else:
+            box = Image.new("RGB", (TILE, TILE), (70, 40, 40))
+            ImageDraw.Draw(box).text((20, TILE // 2 - 10), "did not finish", font=label_font,
+                                     fill=(240, 200, 200))
+        sheet.paste(box, (x, y))
+        draw.rectangle((x, y + TILE, x + TILE - 1, y + TILE + CAPTION - 1), fill=(40, 43, 49))
+        draw.text((x + 12, y + TILE + 10), title, font=label_font, fill=(250, 250, 250))
+        status = f"{seconds:.1f} s" if ok else "failed"
+        right = draw.textlength(status, font=label_font)
+        draw.text((x + TILE - 12 - right, y + TILE + 10), status, font=label_font,
+                  fill=(120, 210, 140) if ok else (240, 120, 110))
+        text = caption
+        while draw.textlength(text, font=small_font) > TILE - 24:
+            text = text[:-2] + "\u2026"
+        draw.text((x + 12, y + TILE + 40), text, font=small_font, fill=(175, 180, 190))
+    draw.text((margin, height - 24), "Rendered headless with Cycles (CPU); every result came "
+              "through the add-on's own operators", font=small_font, fill=(120, 126, 136))
+    sheet.save(path)
+    return path
 
 
 # --- the report -----------------------------------------------------------------------------------
@@ -402,14 +526,16 @@ def main(argv=None):
                   flush=True)
             step(ctx)
 
-        meshes = stage(bpy)
+        generated = time.monotonic() - started
         DEMO_DIR.mkdir(exist_ok=True)
         blend = DEMO_DIR / "meshy_demo.blend"
         png = DEMO_DIR / "meshy_demo.png"
+        tiles = render_tiles(bpy, ctx, temp_dir)
         bpy.ops.wm.save_as_mainfile(filepath=str(blend))
-        bpy.context.scene.render.filepath = str(png)
-        print(f"demo: rendering {len(meshes)} result(s) with Cycles (CPU)...", flush=True)
-        bpy.ops.render.render(write_still=True)
+        backend = "the real Meshy API" if args.real else "the bundled Meshy API emulator"
+        contact_sheet(tiles, png, f"{len(tiles)} job kinds through {backend} in "
+                      f"{generated:.0f} s, Blender {bpy.app.version_string}; time under each "
+                      f"tile: from request to imported result")
 
         all_jobs = sorted(jobs.engine().jobs.values(), key=lambda j: j.started)
         print()

@@ -10,7 +10,7 @@ import functools
 import os
 import threading
 
-from . import glb, images, meshes
+from . import glb, images, meshes, props
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 TEXTURE_FILES = {"base_color": "texture_0.png", "metallic": "texture_0_metallic.png",
@@ -21,6 +21,9 @@ CONTENT_TYPES = {".glb": "model/gltf-binary", ".png": "image/png", ".fbx": "appl
                  ".usdz": "model/vnd.usdz+zip", ".3mf": "model/3mf", ".blend": "application/x-blender",
                  ".zip": "application/zip", ".json": "application/json"}
 THUMBNAIL_SIZE = 128
+# Side of the generated texture maps. Small keeps responses fast; a test of texture handling may
+# raise it (the server runs in the test's own process) to get maps the size Meshy's HD ones are.
+MAP_SIZE = 64
 
 
 @functools.lru_cache(maxsize=None)
@@ -32,6 +35,17 @@ def fixture(name):
 @functools.lru_cache(maxsize=None)
 def sample_mesh():
     return glb.world_mesh(fixture("object.glb"))
+
+
+@functools.lru_cache(maxsize=None)
+def prop_mesh(name):
+    return glb.world_mesh(fixture(f"prop_{name}.glb"))
+
+
+def mesh_for(*texts):
+    """Producer of the geometry a request's words choose: a prop (props.py) or the sample."""
+    prop = props.choose(*texts)
+    return sample_mesh if prop == props.DEFAULT else functools.partial(prop_mesh, prop)
 
 
 def content_type(name):
@@ -50,15 +64,32 @@ def lazy(producer):
     return get
 
 
-def texture_maps(seed, pbr, emission):
-    """(separate PNGs for texture_urls, maps to embed in the GLB)."""
-    separate = images.texture_set(seed, pbr=pbr, emission=emission)
+def texture_maps(seed, pbr, emission, prop=props.DEFAULT):
+    """(separate PNGs for texture_urls, maps to embed in the GLB). A prop wears the palette its
+    UVs were laid out for; anything else a pattern seeded by the request."""
+    if prop != props.DEFAULT:
+        return _palette_maps(pbr, emission)
+    separate = images.texture_set(seed, size=MAP_SIZE, pbr=pbr, emission=emission)
     embedded = {"base_color": separate["base_color"]}
     if pbr:
-        embedded["metallic_roughness"] = images.metallic_roughness_png()
+        embedded["metallic_roughness"] = images.metallic_roughness_png(MAP_SIZE)
         embedded["normal"] = separate["normal"]
         if emission:
             embedded["emission"] = separate["emission"]
+    return separate, embedded
+
+
+def _palette_maps(pbr, emission):
+    palette = props.maps(MAP_SIZE)
+    roles = ("base_color",) + (("metallic", "roughness", "normal") if pbr else ()) \
+        + (("emission",) if pbr and emission else ())
+    separate = {role: palette[role] for role in roles}
+    embedded = {"base_color": palette["base_color"]}
+    if pbr:
+        embedded["metallic_roughness"] = palette["metallic_roughness"]
+        embedded["normal"] = palette["normal"]
+        if emission:
+            embedded["emission"] = palette["emission"]
     return separate, embedded
 
 
@@ -133,9 +164,9 @@ class ModelOutput:
         return result
 
 
-def textured_glb(mesh_producer, seed, pbr, emission):
+def textured_glb(mesh_producer, seed, pbr, emission, prop=props.DEFAULT):
     """(glb producer, separate texture PNGs) for a textured result of `mesh_producer()`."""
-    separate, embedded = texture_maps(seed, pbr, emission)
+    separate, embedded = texture_maps(seed, pbr, emission, prop)
 
     def build():
         mesh = mesh_producer()

@@ -2,11 +2,12 @@
 
 Run it with the Python that has the `bpy` wheel (from the repository root):
 
-    .venv-blender-5.0/bin/python tests/emulator/make_fixtures.py
+    .venv-blender-5.0/bin/python tests/emulator/make_fixtures.py [props]
 
 Everything the emulator cannot write in pure Python comes from here: the sample object's FBX, USDZ
 and .blend, and the rigged humanoid (armature + skin weights) with its walking, running and action
-clips. The sample object's GLB is the geometry source the emulator textures at request time, so
+clips, and the props a prompt's words choose (a robot, a chair, a tower, a lamp, a tree; see
+props.py). The sample object's GLB is the geometry source the emulator textures at request time, so
 previews, refines, retextures and remeshes all share one mesh.
 
 The output is deterministic and small (low-poly meshes, 64x64 textures); the whole fixtures folder
@@ -19,6 +20,8 @@ import sys
 import tempfile
 
 import bpy
+
+import props  # tests/emulator/props.py, beside this script
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 TEXTURE_SIZE = 64
@@ -232,10 +235,204 @@ def make_humanoid():
                                   export_animation=True)
 
 
+# --- props: what a prompt's words choose (see props.py) -------------------------------------------
+
+# Each prop: parts (primitive, palette cell, location, options), Blender Z-up metres, standing on
+# z = 0. Low-poly on purpose: each GLB stays a few tens of KB.
+def _robot():
+    parts = [("cube", "charcoal", (x, 0.03, 0.03), {"scale": (0.1, 0.14, 0.03)}) for x in (-0.13, 0.13)]
+    parts += [("cube", "dark_steel", (x, 0, 0.33), {"scale": (0.08, 0.09, 0.28)}) for x in (-0.13, 0.13)]
+    parts += [
+        ("cube", "paint_orange", (0, 0, 0.84), {"scale": (0.3, 0.2, 0.25)}),
+        ("cube", "steel", (0, -0.2, 0.86), {"scale": (0.17, 0.02, 0.13)}),
+        ("cube", "glow_cyan", (0, -0.225, 0.9), {"scale": (0.06, 0.01, 0.03)}),
+        ("cylinder", "dark_steel", (0, 0, 1.13), {"radius": 0.06, "depth": 0.1}),
+        ("cube", "steel", (0, 0, 1.3), {"scale": (0.2, 0.17, 0.15)}),
+        ("cylinder", "dark_steel", (0, 0, 1.52), {"radius": 0.015, "depth": 0.16}),
+        ("sphere", "paint_orange", (0, 0, 1.62), {"radius": 0.045}),
+    ]
+    parts += [("sphere", "glow_cyan", (x, -0.16, 1.32), {"radius": 0.045}) for x in (-0.08, 0.08)]
+    for x in (-0.38, 0.38):
+        parts += [("sphere", "dark_steel", (x, 0, 1.0), {"radius": 0.09}),
+                  ("cylinder", "steel", (x, 0, 0.78), {"radius": 0.055, "depth": 0.4}),
+                  ("sphere", "dark_steel", (x, 0, 0.54), {"radius": 0.07})]
+    return parts
+
+
+def _chair():
+    parts = [("cube", "wood", (0, 0, 0.45), {"scale": (0.25, 0.25, 0.03)}),
+             ("cube", "fabric_red", (0, -0.01, 0.5), {"scale": (0.22, 0.21, 0.03)}),
+             ("cube", "wood", (0, 0.21, 0.96), {"scale": (0.25, 0.03, 0.05)})]
+    parts += [("cylinder", "dark_wood", (x, y, 0.21), {"radius": 0.025, "depth": 0.42})
+              for x in (-0.21, 0.21) for y in (-0.21, 0.21)]
+    parts += [("cylinder", "dark_wood", (x, 0.21, 0.72), {"radius": 0.025, "depth": 0.55})
+              for x in (-0.21, 0.21)]
+    parts += [("cube", "wood", (x, 0.21, 0.72), {"scale": (0.03, 0.015, 0.2)})
+              for x in (-0.1, 0.0, 0.1)]
+    return parts
+
+
+def _tower():
+    parts = [("cylinder", "stone", (0, 0, 0.9), {"radius": 0.45, "depth": 1.8}),
+             ("cylinder", "stone", (0, 0, 1.86), {"radius": 0.55, "depth": 0.14}),
+             ("cone", "roof_blue", (0, 0, 2.4), {"radius1": 0.6, "radius2": 0.0, "depth": 0.9}),
+             ("cylinder", "charcoal", (0, 0, 2.95), {"radius": 0.015, "depth": 0.4}),
+             ("cube", "fabric_red", (0.1, 0, 3.08), {"scale": (0.1, 0.006, 0.06)}),
+             ("cube", "dark_wood", (0, -0.43, 0.22), {"scale": (0.13, 0.04, 0.22)})]
+    for index in range(10):
+        angle = index * 2 * math.pi / 10
+        parts.append(("cube", "stone", (0.5 * math.sin(angle), -0.5 * math.cos(angle), 2.0),
+                      {"scale": (0.07, 0.07, 0.07), "rotation": (0, 0, angle)}))
+    for angle, z in ((0.0, 0.85), (0.0, 1.4), (math.pi / 2, 1.15), (-math.pi / 2, 0.7)):
+        parts.append(("cube", "warm_glow", (0.44 * math.sin(angle), -0.44 * math.cos(angle), z),
+                      {"scale": (0.06, 0.03, 0.1), "rotation": (0, 0, angle)}))
+    return parts
+
+
+def _lamp():
+    return [("cylinder", "brass", (0, 0, 0.03), {"radius": 0.2, "depth": 0.06}),
+            ("cylinder", "brass", (0, 0, 0.7), {"radius": 0.02, "depth": 1.3}),
+            ("sphere", "warm_glow", (0, 0, 1.3), {"radius": 0.08}),
+            ("cone", "linen", (0, 0, 1.38), {"radius1": 0.32, "radius2": 0.17, "depth": 0.36,
+                                             "end_fill_type": 'NOTHING'}),
+            ("sphere", "brass", (0, 0, 1.58), {"radius": 0.03})]
+
+
+def _tree():
+    return [("cone", "bark", (0, 0, 0.6), {"radius1": 0.15, "radius2": 0.09, "depth": 1.2}),
+            ("ico", "leaf", (0, 0, 1.5), {"radius": 0.6}),
+            ("ico", "leaf_light", (0.35, 0.15, 1.25), {"radius": 0.42}),
+            ("ico", "leaf_light", (-0.33, -0.1, 1.3), {"radius": 0.45}),
+            ("ico", "leaf", (0.05, -0.1, 1.95), {"radius": 0.4})]
+
+
+PROP_PARTS = {"robot": _robot, "chair": _chair, "tower": _tower, "lamp": _lamp, "tree": _tree}
+
+
+def _add_part(kind, cell, location, options):
+    options = dict(options)
+    scale = options.pop("scale", None)
+    rotation = options.pop("rotation", (0, 0, 0))
+    add = {
+        "cube": lambda: bpy.ops.mesh.primitive_cube_add(size=2.0, **options),
+        "cylinder": lambda: bpy.ops.mesh.primitive_cylinder_add(vertices=16, **options),
+        "cone": lambda: bpy.ops.mesh.primitive_cone_add(vertices=16, **options),
+        "sphere": lambda: bpy.ops.mesh.primitive_uv_sphere_add(segments=16, ring_count=8,
+                                                               **options),
+        "ico": lambda: bpy.ops.mesh.primitive_ico_sphere_add(subdivisions=2, **options),
+    }[kind]
+    add()
+    obj = bpy.context.active_object
+    obj.location, obj.rotation_euler = location, rotation
+    if scale:
+        obj.scale = scale
+    # Squeeze the part's own UVs into its palette cell (glTF's v runs down, Blender's up).
+    u0, v0, u1, v1 = props.cell_uv_box(cell)
+    for loop in obj.data.uv_layers.active.data:
+        u, v = (min(max(c, 0.0), 1.0) for c in loop.uv)
+        loop.uv = (u0 + u * (u1 - u0), (1.0 - v1) + v * (v1 - v0))
+    return obj
+
+
+def palette_material():
+    """One material for every prop: the palette's maps on a Principled BSDF, as Meshy's are."""
+    folder = tempfile.mkdtemp(prefix="meshy_emulator_palette_")
+    maps = props.maps(TEXTURE_SIZE)
+    material = bpy.data.materials.new("MeshyPalette")
+    material.use_nodes = True
+    nodes, links = material.node_tree.nodes, material.node_tree.links
+    bsdf = nodes.get("Principled BSDF")
+
+    def texture(role, non_color):
+        path = os.path.join(folder, role + ".png")
+        with open(path, "wb") as handle:
+            handle.write(maps[role])
+        node = nodes.new("ShaderNodeTexImage")
+        node.image = bpy.data.images.load(path)
+        node.image.pack()
+        node.interpolation = "Closest"
+        if non_color:
+            node.image.colorspace_settings.name = "Non-Color"
+        return node.outputs["Color"]
+
+    links.new(texture("base_color", False), bsdf.inputs["Base Color"])
+    links.new(texture("metallic", True), bsdf.inputs["Metallic"])
+    links.new(texture("roughness", True), bsdf.inputs["Roughness"])
+    normal_map = nodes.new("ShaderNodeNormalMap")
+    links.new(texture("normal", True), normal_map.inputs["Color"])
+    links.new(normal_map.outputs["Normal"], bsdf.inputs["Normal"])
+    links.new(texture("emission", False), bsdf.inputs["Emission Color"])
+    bsdf.inputs["Emission Strength"].default_value = 1.0
+    return material
+
+
+def make_props():
+    for name, parts in PROP_PARTS.items():
+        reset_scene()
+        objects = [_add_part(kind, cell, location, options)
+                   for kind, cell, location, options in parts()]
+        bpy.ops.object.select_all(action="DESELECT")
+        for obj in objects:
+            obj.select_set(True)
+        bpy.context.view_layer.objects.active = objects[0]
+        bpy.ops.object.join()
+        prop = bpy.context.active_object
+        prop.name = name.capitalize()
+        bpy.ops.object.transform_apply(location=True, rotation=True, scale=True)
+        # Round parts smooth, box edges crisp.
+        bpy.ops.object.shade_smooth_by_angle(angle=math.radians(40))
+        prop.data.materials.clear()
+        prop.data.materials.append(palette_material())
+        export_glb(f"prop_{name}.glb")
+        render_picture(prop, f"prop_{name}.png")
+
+
+def render_picture(obj, name, size=256):
+    """A small Cycles render of the prop: what Text to Image answers for a prompt naming it."""
+    from mathutils import Vector
+
+    scene = bpy.context.scene
+    world = bpy.data.worlds.new("World")
+    world.use_nodes = True
+    background = world.node_tree.nodes["Background"]
+    background.inputs["Color"].default_value = (0.93, 0.91, 0.86, 1.0)
+    background.inputs["Strength"].default_value = 1.0
+    scene.world = world
+    sun = bpy.data.objects.new("Sun", bpy.data.lights.new("Sun", "SUN"))
+    sun.data.energy = 3.0
+    sun.rotation_euler = (math.radians(40), 0.0, math.radians(30))
+    scene.collection.objects.link(sun)
+    corners = [obj.matrix_world @ Vector(c) for c in obj.bound_box]
+    low = Vector([min(c[i] for c in corners) for i in range(3)])
+    high = Vector([max(c[i] for c in corners) for i in range(3)])
+    centre, radius = (low + high) / 2, (high - low).length / 2
+    camera = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    scene.collection.objects.link(camera)
+    direction = Vector((0.5, -1.0, 0.3)).normalized()
+    half_fov = math.atan(camera.data.sensor_width / (2 * camera.data.lens))
+    camera.location = centre + direction * (radius / math.sin(half_fov) * 1.05)
+    camera.rotation_euler = (-direction).to_track_quat("-Z", "Y").to_euler()
+    scene.camera = camera
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = 16
+    scene.cycles.use_denoising = True
+    scene.cycles.seed = 1
+    scene.render.resolution_x = scene.render.resolution_y = size
+    scene.render.image_settings.file_format = "PNG"
+    scene.render.image_settings.color_mode = "RGB"
+    scene.render.image_settings.compression = 100
+    scene.render.filepath = os.path.join(FIXTURES, name)
+    bpy.ops.render.render(write_still=True)
+
+
 def main():
     os.makedirs(FIXTURES, exist_ok=True)
-    make_sample_object()
-    make_humanoid()
+    # `make_fixtures.py props` rebuilds only the props; no argument rebuilds everything.
+    if sys.argv[1:] != ["props"]:
+        make_sample_object()
+        make_humanoid()
+    make_props()
     total = 0
     for name in sorted(os.listdir(FIXTURES)):
         size = os.path.getsize(os.path.join(FIXTURES, name))

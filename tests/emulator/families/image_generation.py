@@ -2,7 +2,7 @@
 
 import functools
 
-from .. import images, pricing
+from .. import assets, images, pricing, props
 from ..store import Plan
 from ..validation import bad_request, image_input
 
@@ -25,6 +25,11 @@ def _image_plan(kind, price, prompt, ai_model, size, multi_view, failure):
     names = ["image.png"] if count == 1 else [f"image_{i}.png" for i in range(count)]
     files = {name: functools.partial(images.pattern_png, size[0], size[1], prompt, name)
              for name in names}
+    prop = props.choose(prompt)
+    if count == 1 and size == (LONG_SIDE, LONG_SIDE) and prop != props.DEFAULT:
+        # A square picture of a prop the words name (rendered by make_fixtures.py), which Image
+        # to 3D then turns into that prop.
+        files["image.png"] = functools.partial(assets.fixture, f"prop_{prop}.png")
     return Plan(kind, price, {"ai_model": ai_model, "prompt": prompt}, {"image_urls": []},
                 lambda url: {"image_urls": [url(name) for name in names]}, files, failure)
 

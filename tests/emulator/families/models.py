@@ -1,7 +1,7 @@
 """Model generation and processing families: Text to 3D (v2), Image to 3D, Multi-Image to 3D,
 Retexture, Remesh, Convert and Resize (pages 10-15 and 18)."""
 
-from .. import assets, faults, glb, images, meshes, pricing
+from .. import assets, faults, glb, images, meshes, pricing, props
 from ..store import Plan
 from ..validation import bad_request, image_input
 from .base import (AI_MODELS, DEFAULT_MODEL_FORMATS, MODEL_FORMATS, input_or_model,
@@ -75,7 +75,8 @@ def _preview(p, ctx):
     target = _geometry_options(p, ai_model)
     formats = p.string_list("target_formats", default=DEFAULT_MODEL_FORMATS, choices=MODEL_FORMATS,
                             min_items=1)
-    mesh = _reduced(assets.sample_mesh, target)
+    # The prompt's words choose the shape (a robot, a chair, ...); the refine keeps it.
+    mesh = _reduced(assets.mesh_for(prompt), target)
     model = _auto_sized(assets.untextured_glb(mesh), p)
     # The page's preview example carries a base_color texture even though the mesh is untextured.
     grey = images.flat_png(64, 64, (160, 160, 160))
@@ -118,7 +119,7 @@ def _refine(p, ctx):
     prompt = preview.plan.extra["prompt"]
     model, textures = assets.textured_glb(lambda: glb.world_mesh(preview_glb("model.glb")),
                                           f"{prompt}|{texture_prompt or ''}", pbr,
-                                          ai_model == "meshy-6")
+                                          ai_model == "meshy-6", props.choose(prompt))
     output = _finish_output(assets.ModelOutput(_auto_sized(model, p), formats, prompt, textures), p)
     fields = {"prompt": prompt, "texture_prompt": texture_prompt or "",
               "texture_image_url": _echo_url(texture_image)}
@@ -159,8 +160,10 @@ def _image_input_task(ctx, task_id, single):
 
 
 def image_to_3d(p, ctx, multi=False):
+    words = ""   # what chooses the prop: the texture prompt, or the prompt of an input image
     if p.given("input_task_id"):
-        source = _image_input_task(ctx, p.body["input_task_id"], single=not multi).id
+        image_task = _image_input_task(ctx, p.body["input_task_id"], single=not multi)
+        source, words = image_task.id, image_task.plan.fields.get("prompt", "")
     elif multi:
         urls = p.string_list("image_urls", required=True, min_items=1, max_items=4)
         for index, url in enumerate(urls):
@@ -181,10 +184,11 @@ def image_to_3d(p, ctx, multi=False):
     target = _geometry_options(p, ai_model)
     formats = p.string_list("target_formats", default=DEFAULT_MODEL_FORMATS, choices=MODEL_FORMATS,
                             min_items=1)
-    mesh = _reduced(assets.sample_mesh, target)
+    prop = props.choose(texture_prompt, words)
+    mesh = _reduced(assets.mesh_for(prop), target)
     if textured:
         model, textures = assets.textured_glb(mesh, f"{source}|{texture_prompt or ''}", pbr,
-                                              resolve_ai_model(ai_model) == "meshy-6")
+                                              resolve_ai_model(ai_model) == "meshy-6", prop)
     else:
         model, textures = assets.untextured_glb(mesh), {}
     output = _finish_output(assets.ModelOutput(_auto_sized(model, p), formats, source, textures,
@@ -192,7 +196,7 @@ def image_to_3d(p, ctx, multi=False):
                                                "object_untextured.fbx"), p)
     if target is not None and p.boolean("save_pre_remeshed_model"):
         output.add_model("pre_remeshed_glb", "pre_remeshed_model.glb",
-                         assets.untextured_glb(assets.sample_mesh))
+                         assets.untextured_glb(assets.mesh_for(prop)))
     kind = "multi-image-to-3d" if multi else "image-to-3d"
     moderated = (texture_prompt or "") if p.boolean("moderation") else ""
     return Plan(kind, pricing.image_to_3d(ai_model, model_type, textured),
