@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The job engine's Blender side: submit, tick, watch, wait, recover.
 
-engine.py runs the worker threads (which never touch bpy). Here, on the main thread:
+engine/ runs the worker threads (which never touch bpy). Here, on the main thread:
 - submit() turns an operator's request into a Job and makes sure something is watching;
 - tick() drains the engine's events, imports finished results, mirrors jobs into
   WindowManager.meshy.jobs for the UI and tags redraws; it stays cheap (no network, no waiting);
@@ -27,6 +27,7 @@ from .engine import journal as journal_mod
 WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
 WATCH_INTERVAL = 0.05  # seconds between ticks while jobs run: the UI sees a result within ~50 ms
 IMPORT_BUDGET = 0.05   # seconds of importing per tick, after the first import
+JOURNAL_FILE = "journal.sqlite3"
 
 _engine = None
 _watcher_running = False
@@ -324,7 +325,7 @@ def _scan_after_start():
 def register():
     global _engine, _calls
     _calls = concurrent.futures.ThreadPoolExecutor(CALL_WORKERS, thread_name_prefix="meshy-call")
-    journal = journal_mod.Journal(os.path.join(user_folder("journal"), "journal.json"))
+    journal = journal_mod.Journal(os.path.join(user_folder("journal"), JOURNAL_FILE))
     from .api.results import choose_files
     _engine = Engine(user_folder("cache"), journal, choose_files=choose_files)
     bpy.app.handlers.load_post.append(_on_load_post)
