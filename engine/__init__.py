@@ -106,6 +106,7 @@ class Engine:
 
     def resume(self, entry, client):
         """Follow (or just import) a task recorded in the journal by an earlier session."""
+        from ..api.download import is_inside
         job = Job(entry["kind"], entry.get("payload", {}), entry.get("label") or entry["kind"],
                   options=entry.get("options"), follow_up=entry.get("follow_up"),
                   task_id=entry.get("task_id"), job_id=entry["job_id"], client=client)
@@ -114,7 +115,8 @@ class Engine:
         job.expires_at = entry.get("expires_at") or 0
         files = entry.get("files") or {}
         if entry.get("state") == "downloaded" and files and all(
-                os.path.isfile(p) for p in files.values()):
+                isinstance(p, str) and os.path.isfile(p) and is_inside(p, self.cache_dir)
+                for p in files.values()):
             # Already on disk: nothing to ask Meshy.
             self.jobs[job.id] = job
             job.files = files

@@ -353,3 +353,63 @@ def test_the_journal_forgets_settled_entries_after_retention(jobs):
     four_days_on = time.time() + 4 * 24 * 3600
     assert journal.prune(now=four_days_on) == 2
     assert list(journal.entries()) == ["unfinished"], "unfinished work is never pruned"
+
+
+def files_under(folder):
+    return {os.path.join(d, f) for d, _, names in os.walk(folder) for f in names}
+
+
+def inside(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+@pytest.mark.parametrize("climb", ["relative", "absolute"])
+def test_a_hostile_task_id_never_names_a_path(connected, jobs, tmp_path, climb):
+    """Meshy's answer chooses the id; joined as it is, these ids would write (and import) files
+    in the test's sentinel folder instead of the add-on's cache."""
+    cache = jobs.user_folder("cache")
+    sentinel = tmp_path / "sentinel"
+    if climb == "absolute":
+        prefix = str(sentinel) + "/"
+    else:
+        prefix = os.path.relpath(sentinel, cache) + "/"
+    connected.faults(hostile_ids={"prefix": prefix})
+    connected.task_seconds = 0.3
+    before = files_under(USER_DIR)
+    job = preview(jobs, "a hostile crate")
+    assert pump_until(jobs, lambda: not job.active)
+    assert job.status == "DONE", job.message
+    assert job.task_id.startswith(prefix), "followed under the id Meshy gave"
+    assert imported_task_ids() == [job.task_id]
+    assert not sentinel.exists()
+    user_folder = bpy.utils.extension_path_user(MODULE)
+    new = files_under(USER_DIR) - before
+    assert new and all(inside(p, user_folder) for p in new), new
+    assert all(inside(p, cache) for p in job.files.values())
+    assert jobs.engine().journal.get(job.id)["task_id"] == job.task_id
+
+
+def test_resume_imports_only_files_inside_the_cache(connected, jobs, tmp_path):
+    """A journal entry naming files elsewhere (edited, or from a damaged or foreign journal) is
+    fetched again into the cache rather than imported from where it points."""
+    connected.task_seconds = 0.3
+    job = preview(jobs, "a relocated vase")
+    assert pump_until(jobs, lambda: not job.active)
+    assert job.status == "DONE", job.message
+    for obj in list(bpy.data.objects):
+        bpy.data.objects.remove(obj)
+    elsewhere = tmp_path / "elsewhere.glb"
+    elsewhere.write_bytes(Path(job.files["model"]).read_bytes())
+    journal = jobs.engine().journal
+    journal.update(job.id, state="downloaded", files={"model": str(elsewhere)})
+    jobs.engine().forget_finished()
+    resumable, _ = jobs.scan_journal()
+    assert [e["job_id"] for e in resumable] == [job.id]
+    bpy.ops.meshy.resume_jobs()
+    assert bpy.ops.meshy.wait_jobs(timeout=30) == {'FINISHED'}
+    resumed = jobs.engine().jobs[job.id]
+    assert resumed.status == "DONE", resumed.message
+    assert inside(resumed.files["model"], jobs.user_folder("cache"))
+    assert imported_task_ids() == [job.task_id]
+

@@ -3,7 +3,8 @@ should suffer. The same spec is accepted by `Emulator.faults(**spec)` and `POST 
 
 Each kind takes either a count (`{"http_500": 2}`) or an object with `count` and the kind's own
 parameters (`{"rate_limit": {"count": 3, "retry_after": 2, "path": "/text-to-3d"}}`). Without a
-count a rule applies until reset, except `fail_tasks` and `rig_pose_failure`, which default to one.
+count a rule applies until reset, except `fail_tasks`, `rig_pose_failure` and `hostile_ids`, which
+default to one.
 """
 
 import threading
@@ -37,6 +38,7 @@ KINDS = {
     "delay": ({"seconds": 1.0}, None),
     "fail_tasks": ({"type": None, "code": None, "message": None}, 1),
     "rig_pose_failure": ({}, 1),
+    "hostile_ids": ({"prefix": "../../"}, 1),
 }
 
 
@@ -69,6 +71,8 @@ class Rule:
         self.remaining = spec.get("count", default_count)
         self.path = spec.get("path") or ""
         self.params = {**defaults, **{k: v for k, v in spec.items() if k in defaults}}
+        if kind == "hostile_ids" and not isinstance(self.params["prefix"], str):
+            raise ValueError("fault 'hostile_ids' takes a string prefix")
         if kind == "fail_tasks":
             task_error(self.params["type"], self.params["code"], self.params["message"])
 
