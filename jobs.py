@@ -120,8 +120,9 @@ def tick(context=None):
                 job.revision += 1
                 changed.append(job)
         ready = []
-    if changed or len(_rows) != len(_engine.jobs):
-        _mirror(context)
+    if changed or _rows.keys() != _engine.jobs.keys() or \
+            len(context.window_manager.meshy.jobs) != len(_rows):
+        _mirror(context)  # also when jobs came or went without an event (submit, a new file)
     # Imports are the only slow part of a tick: show progress first, then import within a small
     # budget (at least one), leaving the rest for the next ticks so the view never lags behind.
     deadline = time.perf_counter() + IMPORT_BUDGET

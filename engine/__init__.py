@@ -39,6 +39,11 @@ EXPIRED = "EXPIRED"
 ACTIVE = frozenset({QUEUED, SUBMITTING, PENDING, IN_PROGRESS, DOWNLOADING, READY})
 FINISHED = frozenset({DONE, FAILED, STOPPED, DELETED, EXPIRED})
 
+# How long a job may wait while Meshy keeps answering NoMoreConcurrentTasks before it gives up
+# (a task of someone else's, or one that never ends, could otherwise hold it forever).
+QUEUE_FULL_LIMIT = 30 * 60
+
+
 class Job:
     """Main-thread view of one generation. Workers never see or change this object."""
 
@@ -68,6 +73,7 @@ class Job:
         self.expires_at = 0
         self.started = time.time()
         self.finished = 0.0
+        self.queue_full_since = 0.0   # time.time() this job began waiting on a full Meshy queue
         self.imported = []
         self.cancel = threading.Event()
         self.thread = None
@@ -87,12 +93,14 @@ class Engine:
         self.cache_dir = cache_dir
         self.journal = journal
         self.max_in_flight = max_in_flight
+        self.queue_full_limit = QUEUE_FULL_LIMIT
         self.choose_files = choose_files or (lambda kind, task, options: [])
         self.jobs = {}               # id -> Job, in submission order
         self._waiting = []           # ids of QUEUED jobs, in order
         self._events = queue.Queue()
         self._wake = threading.Event()
         self._hold_until = 0.0
+        self._queue_full_running = 0  # our tasks on Meshy when it last said its queue is full
 
     # --- main thread -------------------------------------------------------------------------
 
@@ -177,6 +185,8 @@ class Engine:
             self._apply(job, kind, data)
             job.revision += 1
             changed[job.id] = job
+        for job in self._watch_queue_full():
+            changed[job.id] = job
         if self._waiting and self.in_flight() < self.max_in_flight:
             for job in self._start_waiting():
                 changed[job.id] = job
@@ -222,7 +232,8 @@ class Engine:
             job.status = PENDING if job.task_id else SUBMITTING
             job.holds_slot = True
             job.cancel.clear()
-            job.message = ""
+            if not job.queue_full_since:
+                job.message = ""  # a queue-full wait keeps saying so while it tries again
             job.revision += 1
             spec = WorkerSpec(job, self.cache_dir)
             job.thread = threading.Thread(
@@ -243,6 +254,13 @@ class Engine:
             job.task_id = data["task_id"]
             job.credits = data.get("credits", 0)
             job.status = PENDING
+            # Meshy took a task: its queue is not full any more, for anyone waiting here.
+            for other in self.jobs.values():
+                if other.queue_full_since:
+                    other.queue_full_since = 0.0
+                    if other.status == QUEUED or other is job:
+                        other.message = ""
+                        other.revision += 1
         elif kind == "progress":
             # Meshy's terminal statuses are not ours: a job is done when its files are in.
             if data.get("status") in (PENDING, IN_PROGRESS):
@@ -280,11 +298,51 @@ class Engine:
             # Meshy's queue is full: wait here, first in line, until a slot frees or time passes.
             job.holds_slot = False
             job.status = QUEUED
-            job.message = data.get("message", "Waiting for a free slot on Meshy")
+            job.queue_full_since = job.queue_full_since or time.time()
+            # The 429 does not say what fills the queue; these are the tasks we know of.
+            self._queue_full_running = sum(1 for j in self.jobs.values()
+                                           if j.task_id and j.holds_slot)
             self._hold_until = time.monotonic() + data.get("delay", QUEUE_FULL_BACKOFF)
             self._waiting.insert(0, job.id)
+            self._queue_full_message(job)
         elif kind == "message":
             job.message = data["message"]
+
+    def _watch_queue_full(self):
+        """Jobs waiting on a full Meshy queue: say how long, and give up after the limit."""
+        if not any(self.jobs[j].queue_full_since for j in self._waiting):
+            return []
+        changed = []
+        now = time.time()
+        for job_id in list(self._waiting):
+            job = self.jobs[job_id]
+            # Jobs behind the first wait on the same full queue from the moment they are in line.
+            job.queue_full_since = job.queue_full_since or now
+            if now - job.queue_full_since >= self.queue_full_limit:
+                self._waiting.remove(job_id)
+                job.retryable = True
+                job.error_code = ""
+                self._finish(job, FAILED, (
+                    f"Meshy's queue stayed full for {_duration(now - job.queue_full_since)}, so "
+                    "this was never sent: nothing was charged; press Retry to queue it again"))
+                changed.append(job)
+            elif self._queue_full_message(job, now):
+                job.revision += 1
+                changed.append(job)
+        return changed
+
+    def _queue_full_message(self, job, now=None):
+        """Set the waiting message; True when its text changed."""
+        now = time.time() if now is None else now
+        running = self._queue_full_running
+        whose = (f"{running} of your tasks running" if running
+                 else "your plan's slots are taken by tasks started elsewhere")
+        message = (f"Meshy's queue is full ({whose}): waiting "
+                   f"{_duration(now - job.queue_full_since)}")
+        if message == job.message:
+            return False
+        job.message = message
+        return True
 
     def _spawn_follower(self, job):
         spec = job.follow_up
@@ -298,4 +356,11 @@ class Engine:
         self.submit(follower)
 
 
-__all__ = ["Engine", "Job", "Deferred", "resolve_payload", "stand_in_payload", "ACTIVE", "FINISHED"]
+def _duration(seconds):
+    """"45 s" under a minute, then whole minutes ("3 min")."""
+    seconds = max(0, int(seconds))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"
+
+
+__all__ = ["Engine", "Job", "Deferred", "resolve_payload", "stand_in_payload", "ACTIVE",
+           "FINISHED", "QUEUE_FULL_LIMIT"]

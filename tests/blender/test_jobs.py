@@ -413,3 +413,41 @@ def test_resume_imports_only_files_inside_the_cache(connected, jobs, tmp_path):
     assert inside(resumed.files["model"], jobs.user_folder("cache"))
     assert imported_task_ids() == [job.task_id]
 
+
+def test_a_queue_that_stays_full_stops_the_job_with_a_retry(connected, jobs):
+    connected.queue_limit = 1
+    connected.task_seconds = 120
+    import requests
+    response = requests.post(connected.url + "/openapi/v2/text-to-3d", timeout=10,
+                             json={"mode": "preview", "prompt": "a task started elsewhere"},
+                             headers={"Authorization": f"Bearer {connected.paid_key}"})
+    assert response.status_code == 202
+    engine = jobs.engine()
+    engine.queue_full_limit = 2.0
+    try:
+        job = preview(jobs, "a patient crate")
+        row = bpy.context.window_manager.meshy.jobs
+        assert pump_until(jobs, lambda: row[0].message.startswith("Meshy's queue is full"),
+                          timeout=10)
+        assert "waiting 0 s" in row[0].message or "waiting 1 s" in row[0].message
+        assert pump_until(jobs, lambda: job.status == "FAILED", timeout=30)
+        assert row[0].status == "FAILED"
+        assert "nothing was charged; press Retry to queue it again" in row[0].message
+        assert connected.tasks_created == 1
+        assert engine.journal.get(job.id) is None
+        assert jobs.scan_journal() == ([], [])
+    finally:
+        engine.queue_full_limit = engine_module().QUEUE_FULL_LIMIT
+    # The queue frees up; Retry sends it.
+    requests.delete(connected.url + f"/openapi/v2/text-to-3d/{response.json()['result']}",
+                    headers={"Authorization": f"Bearer {connected.paid_key}"}, timeout=10)
+    connected.task_seconds = 0.3
+    assert bpy.ops.meshy.retry_job(job_id=job.id) == {'FINISHED'}
+    assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=30)
+    retried = list(jobs.engine().jobs.values())[-1]
+    assert retried.status == "DONE", retried.message
+    assert imported_task_ids() == [retried.task_id]
+
+
+def engine_module():
+    return importlib.import_module(MODULE + ".engine")
