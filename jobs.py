@@ -28,6 +28,10 @@ WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
 WATCH_INTERVAL = 0.05  # seconds between ticks while jobs run: the UI sees a result within ~50 ms
 IMPORT_BUDGET = 0.05   # seconds of importing per tick, after the first import
 JOURNAL_FILE = "journal.sqlite3"
+# Job times are mirrored into single-precision FloatProperties, whose steps near time.time()
+# (~1.8e9) are 128 s wide: the rows hold seconds since this moment instead, exact to a
+# millisecond for weeks.
+SESSION_EPOCH = time.time()
 
 _engine = None
 _watcher_running = False
@@ -64,6 +68,11 @@ def watcher_stopped():
 
 def user_folder(name):
     return bpy.utils.extension_path_user(__package__, path=name, create=True)
+
+
+def session_time(moment=None):
+    """`moment` (time.time() scale, default now) as seconds since SESSION_EPOCH."""
+    return (time.time() if moment is None else moment) - SESSION_EPOCH
 
 
 # --- submitting ---------------------------------------------------------------------------------
@@ -213,8 +222,10 @@ def _mirror(context):
         row.doc_url = job.doc_url
         row.credits = job.credits
         row.task_id = job.task_id
-        row.started = job.started
-        row.finished = job.finished
+        row.started = session_time(job.started)
+        row.finished = session_time(job.finished) if job.finished else 0.0
+        finish_time = job.eta.finish_time() if job.status == "IN_PROGRESS" else None
+        row.eta = session_time(finish_time) if finish_time else 0.0
         row.thumbnail = job.files.get("thumbnail", "")
         row.result_path = job.files.get("model", "") or next(iter(job.files.values()), "")
         row.result_name = job.imported[0] if job.imported else ""

@@ -44,6 +44,43 @@ FINISHED = frozenset({DONE, FAILED, STOPPED, DELETED, EXPIRED})
 QUEUE_FULL_LIMIT = 30 * 60
 
 
+class Eta:
+    """Time left for a task in progress, from how fast Meshy's progress has risen.
+
+    The rate is measured from the first IN_PROGRESS sample this session saw, not from 0 %: a task
+    resumed half-way would otherwise look twice as fast as it is. No estimate before MIN_SAMPLES
+    samples and MIN_PROGRESS percent: the first percents say little about the rest.
+    """
+
+    MIN_SAMPLES = 2
+    MIN_PROGRESS = 5.0
+
+    def __init__(self):
+        self.first = None     # (time, percent) of the first sample
+        self.latest = None
+        self.samples = 0
+
+    def sample(self, percent, now):
+        if self.first is None:
+            self.first = (now, percent)
+        self.latest = (now, percent)
+        self.samples += 1
+
+    def remaining(self):
+        """Seconds left after the latest sample, or None when it cannot be estimated yet."""
+        if self.samples < self.MIN_SAMPLES or self.latest[1] <= self.MIN_PROGRESS:
+            return None
+        (t0, p0), (t1, p1) = self.first, self.latest
+        if p1 <= p0 or t1 <= t0:
+            return None
+        return (t1 - t0) * (100.0 - min(p1, 100.0)) / (p1 - p0)
+
+    def finish_time(self):
+        """When the task should be done (time.time() scale), or None."""
+        remaining = self.remaining()
+        return None if remaining is None else self.latest[0] + remaining
+
+
 class Job:
     """Main-thread view of one generation. Workers never see or change this object."""
 
@@ -73,6 +110,7 @@ class Job:
         self.expires_at = 0
         self.started = time.time()
         self.finished = 0.0
+        self.eta = Eta()
         self.queue_full_since = 0.0   # time.time() this job began waiting on a full Meshy queue
         self.imported = []
         self.cancel = threading.Event()
@@ -267,6 +305,8 @@ class Engine:
                 job.status = data["status"]
             job.progress = max(job.progress, data.get("progress", 0) / 100.0)
             job.queue_position = data.get("queue_position", 0)
+            if data.get("status") == IN_PROGRESS:
+                job.eta.sample(data.get("progress", 0), time.time())
         elif kind == "settled":
             # The task is finished on Meshy: its queue slot is free again.
             job.holds_slot = False
@@ -362,5 +402,5 @@ def _duration(seconds):
     return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"
 
 
-__all__ = ["Engine", "Job", "Deferred", "resolve_payload", "stand_in_payload", "ACTIVE",
+__all__ = ["Engine", "Job", "Eta", "Deferred", "resolve_payload", "stand_in_payload", "ACTIVE",
            "FINISHED", "QUEUE_FULL_LIMIT"]
