@@ -356,6 +356,7 @@ def unregister():
     bpy.app.handlers.load_post.remove(_on_load_post)
     if _engine is not None:
         _engine.shutdown()
+        _engine.journal.close()
     _engine = None
     _watcher_running = False
     _balance_call = None

@@ -51,6 +51,7 @@ def run_writers(path, tmp_path, names, count, same=False):
             if child.poll() is None:
                 child.kill()
                 child.wait()
+            child.stdout.close()
 
 
 @pytest.fixture
