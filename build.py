@@ -186,7 +186,8 @@ def test(args):
     extra = args.pytest_args
     if args.suite in ("all", "api"):
         # The emulator's fixture check imports its files with Blender in a subprocess.
-        pytest(api_python(), "api", ["tests/emulator_tests", "tests/api_tests"], extra, tally,
+        pytest(api_python(), "api", ["tests/emulator_tests", "tests/api_tests",
+                                     "tests/engine_tests"], extra, tally,
                env={"MESHY_BPY_PYTHON": str(blender_python("5.0"))})
     versions = {"all": ["5.0", "4.2"], "5.0": ["5.0"], "4.2": ["4.2"]}.get(args.blender, [])
     if args.suite in ("all", "blender"):

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The job engine's Blender side: submit, tick, watch, wait, recover.
 
-engine.py runs the worker threads (which never touch bpy). Here, on the main thread:
+engine/ runs the worker threads (which never touch bpy). Here, on the main thread:
 - submit() turns an operator's request into a Job and makes sure something is watching;
 - tick() drains the engine's events, imports finished results, mirrors jobs into
   WindowManager.meshy.jobs for the UI and tags redraws; it stays cheap (no network, no waiting);
@@ -27,6 +27,11 @@ from .engine import journal as journal_mod
 WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
 WATCH_INTERVAL = 0.05  # seconds between ticks while jobs run: the UI sees a result within ~50 ms
 IMPORT_BUDGET = 0.05   # seconds of importing per tick, after the first import
+JOURNAL_FILE = "journal.sqlite3"
+# Job times are mirrored into single-precision FloatProperties, whose steps near time.time()
+# (~1.8e9) are 128 s wide: the rows hold seconds since this moment instead, exact to a
+# millisecond for weeks.
+SESSION_EPOCH = time.time()
 
 _engine = None
 _watcher_running = False
@@ -63,6 +68,11 @@ def watcher_stopped():
 
 def user_folder(name):
     return bpy.utils.extension_path_user(__package__, path=name, create=True)
+
+
+def session_time(moment=None):
+    """`moment` (time.time() scale, default now) as seconds since SESSION_EPOCH."""
+    return (time.time() if moment is None else moment) - SESSION_EPOCH
 
 
 # --- submitting ---------------------------------------------------------------------------------
@@ -135,8 +145,9 @@ def tick(context=None):
                 job.revision += 1
                 changed.append(job)
         ready = []
-    if changed or len(_rows) != len(_engine.jobs):
-        _mirror(context)
+    if changed or _rows.keys() != _engine.jobs.keys() or \
+            len(context.window_manager.meshy.jobs) != len(_rows):
+        _mirror(context)  # also when jobs came or went without an event (submit, a new file)
     # Imports are the only slow part of a tick: show progress first, then import within a small
     # budget (at least one), leaving the rest for the next ticks so the view never lags behind.
     deadline = time.perf_counter() + IMPORT_BUDGET
@@ -264,8 +275,10 @@ def _mirror(context):
         row.doc_url = job.doc_url
         row.credits = job.credits
         row.task_id = job.task_id
-        row.started = job.started
-        row.finished = job.finished
+        row.started = session_time(job.started)
+        row.finished = session_time(job.finished) if job.finished else 0.0
+        finish_time = job.eta.finish_time() if job.status == "IN_PROGRESS" else None
+        row.eta = session_time(finish_time) if finish_time else 0.0
         row.thumbnail = job.files.get("thumbnail", "")
         row.result_path = job.files.get("model", "") or next(iter(job.files.values()), "")
         row.result_name = job.imported[0] if job.imported else ""
@@ -376,7 +389,7 @@ def _scan_after_start():
 def register():
     global _engine, _calls
     _calls = concurrent.futures.ThreadPoolExecutor(CALL_WORKERS, thread_name_prefix="meshy-call")
-    journal = journal_mod.Journal(os.path.join(user_folder("journal"), "journal.json"))
+    journal = journal_mod.Journal(os.path.join(user_folder("journal"), JOURNAL_FILE))
     from .api.results import choose_files
     _engine = Engine(user_folder("cache"), journal, choose_files=choose_files)
     bpy.app.handlers.load_post.append(_on_load_post)
@@ -395,6 +408,7 @@ def unregister():
     bpy.app.handlers.load_post.remove(_on_load_post)
     if _engine is not None:
         _engine.shutdown()
+        _engine.journal.close()
     _engine = None
     _watcher_running = False
     _balance_call = None

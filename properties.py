@@ -413,8 +413,11 @@ class MESHY_PG_job(bpy.types.PropertyGroup):
     credits: IntProperty()
     task_id: StringProperty()
     thumbnail: StringProperty(subtype='FILE_PATH')
-    started: FloatProperty(description="time.time() when the job was submitted")
-    finished: FloatProperty()
+    # Times are seconds since jobs.SESSION_EPOCH (see there: why not time.time()).
+    started: FloatProperty(description="When the job was submitted")
+    finished: FloatProperty(description="When the job finished (0: not yet)")
+    eta: FloatProperty(description="When Meshy should be done, as far as its progress tells "
+                                   "(0: cannot be estimated)")
     result_path: StringProperty(subtype='FILE_PATH')
     result_name: StringProperty(description="The first object or image the result became")
 

@@ -14,6 +14,7 @@ computer), and carry no API key: result URLs are pre-signed.
 """
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -50,9 +51,49 @@ def _safe(part):
     return text[:80] or "x"
 
 
+# What a Meshy task id looks like (UUID-like): such ids name folders and files as they are.
+_PLAIN_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# Names Windows reserves for devices, whatever follows them.
+_WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
+                              *(f"LPT{i}" for i in range(10))})
+
+
+def task_folder_name(task_id):
+    """A folder (or file name part) for a task id that the server chose, safe on every system.
+
+    A plain id (letters, digits, "-" and "_", at most 64) is used as it is, so folders stay
+    recognisable; anything else (a "/", "..", a drive letter, NUL, other scripts, a very long
+    id) becomes "id-" and a hash of it: distinct ids never share a folder, and no id can climb
+    out of the folder it is joined to.
+    """
+    text = str(task_id)
+    if _PLAIN_TASK_ID.fullmatch(text) and text.upper() not in _WINDOWS_DEVICES:
+        return text
+    return "id-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def task_folder(root, task_id):
+    """root/<task_folder_name(task_id)>, checked to be inside root (raises DownloadError)."""
+    root = os.path.abspath(root)
+    folder = os.path.join(root, task_folder_name(task_id))
+    if not is_inside(folder, root):
+        raise DownloadError("The task id cannot name a folder; nothing was written.")
+    return folder
+
+
+def is_inside(path, folder):
+    """True when `path` (after resolving links and "..") is `folder` or lies under it."""
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # different drives on Windows
+        return False
+
+
 def file_name(task_id, kind, role, fmt):
-    """"<task id>_<kind>_<role>.<fmt>", each part reduced to letters, digits, _ and -."""
-    return f"{_safe(task_id)}_{_safe(kind)}_{_safe(role)}.{_safe(fmt).lower()}"
+    """"<task id>_<kind>_<role>.<fmt>", each part reduced to letters, digits, _ and -; the task id
+    by the same rule as its folder (task_folder_name)."""
+    return f"{task_folder_name(task_id)}_{_safe(kind)}_{_safe(role)}.{_safe(fmt).lower()}"
 
 
 def fetch(session, url, dest_dir, name, fmt, *, max_bytes, policy, timeout, cancel=None,

@@ -151,8 +151,7 @@ def fresh_file(bpy, jobs):
     """An empty file, no jobs, no journal: every measurement starts from the same place."""
     engine = jobs.engine()
     engine.jobs.clear()
-    if os.path.exists(engine.journal.path):
-        os.remove(engine.journal.path)
+    engine.journal.clear()
     bpy.ops.wm.read_homefile(use_empty=True)
     gc.collect()
 

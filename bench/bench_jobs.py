@@ -98,8 +98,7 @@ def watch_pump(engine):
 def fresh_round(bpy, jobs):
     engine = jobs.engine()
     engine.jobs.clear()
-    if os.path.exists(engine.journal.path):
-        os.remove(engine.journal.path)
+    engine.journal.clear()
     bpy.ops.wm.read_homefile(use_empty=True)
 
 

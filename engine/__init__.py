@@ -39,6 +39,48 @@ EXPIRED = "EXPIRED"
 ACTIVE = frozenset({QUEUED, SUBMITTING, PENDING, IN_PROGRESS, DOWNLOADING, READY})
 FINISHED = frozenset({DONE, FAILED, STOPPED, DELETED, EXPIRED})
 
+# How long a job may wait while Meshy keeps answering NoMoreConcurrentTasks before it gives up
+# (a task of someone else's, or one that never ends, could otherwise hold it forever).
+QUEUE_FULL_LIMIT = 30 * 60
+
+
+class Eta:
+    """Time left for a task in progress, from how fast Meshy's progress has risen.
+
+    The rate is measured from the first IN_PROGRESS sample this session saw, not from 0 %: a task
+    resumed half-way would otherwise look twice as fast as it is. No estimate before MIN_SAMPLES
+    samples and MIN_PROGRESS percent: the first percents say little about the rest.
+    """
+
+    MIN_SAMPLES = 2
+    MIN_PROGRESS = 5.0
+
+    def __init__(self):
+        self.first = None     # (time, percent) of the first sample
+        self.latest = None
+        self.samples = 0
+
+    def sample(self, percent, now):
+        if self.first is None:
+            self.first = (now, percent)
+        self.latest = (now, percent)
+        self.samples += 1
+
+    def remaining(self):
+        """Seconds left after the latest sample, or None when it cannot be estimated yet."""
+        if self.samples < self.MIN_SAMPLES or self.latest[1] <= self.MIN_PROGRESS:
+            return None
+        (t0, p0), (t1, p1) = self.first, self.latest
+        if p1 <= p0 or t1 <= t0:
+            return None
+        return (t1 - t0) * (100.0 - min(p1, 100.0)) / (p1 - p0)
+
+    def finish_time(self):
+        """When the task should be done (time.time() scale), or None."""
+        remaining = self.remaining()
+        return None if remaining is None else self.latest[0] + remaining
+
+
 class Job:
     """Main-thread view of one generation. Workers never see or change this object."""
 
@@ -68,6 +110,8 @@ class Job:
         self.expires_at = 0
         self.started = time.time()
         self.finished = 0.0
+        self.eta = Eta()
+        self.queue_full_since = 0.0   # time.time() this job began waiting on a full Meshy queue
         self.imported = []
         self.cancel = threading.Event()
         self.thread = None
@@ -87,12 +131,14 @@ class Engine:
         self.cache_dir = cache_dir
         self.journal = journal
         self.max_in_flight = max_in_flight
+        self.queue_full_limit = QUEUE_FULL_LIMIT
         self.choose_files = choose_files or (lambda kind, task, options: [])
         self.jobs = {}               # id -> Job, in submission order
         self._waiting = []           # ids of QUEUED jobs, in order
         self._events = queue.Queue()
         self._wake = threading.Event()
         self._hold_until = 0.0
+        self._queue_full_running = 0  # our tasks on Meshy when it last said its queue is full
 
     # --- main thread -------------------------------------------------------------------------
 
@@ -106,6 +152,7 @@ class Engine:
 
     def resume(self, entry, client):
         """Follow (or just import) a task recorded in the journal by an earlier session."""
+        from ..api.download import is_inside
         job = Job(entry["kind"], entry.get("payload", {}), entry.get("label") or entry["kind"],
                   options=entry.get("options"), follow_up=entry.get("follow_up"),
                   task_id=entry.get("task_id"), job_id=entry["job_id"], client=client)
@@ -114,7 +161,8 @@ class Engine:
         job.expires_at = entry.get("expires_at") or 0
         files = entry.get("files") or {}
         if entry.get("state") == "downloaded" and files and all(
-                os.path.isfile(p) for p in files.values()):
+                isinstance(p, str) and os.path.isfile(p) and is_inside(p, self.cache_dir)
+                for p in files.values()):
             # Already on disk: nothing to ask Meshy.
             self.jobs[job.id] = job
             job.files = files
@@ -175,6 +223,8 @@ class Engine:
             self._apply(job, kind, data)
             job.revision += 1
             changed[job.id] = job
+        for job in self._watch_queue_full():
+            changed[job.id] = job
         if self._waiting and self.in_flight() < self.max_in_flight:
             for job in self._start_waiting():
                 changed[job.id] = job
@@ -220,7 +270,8 @@ class Engine:
             job.status = PENDING if job.task_id else SUBMITTING
             job.holds_slot = True
             job.cancel.clear()
-            job.message = ""
+            if not job.queue_full_since:
+                job.message = ""  # a queue-full wait keeps saying so while it tries again
             job.revision += 1
             spec = WorkerSpec(job, self.cache_dir)
             job.thread = threading.Thread(
@@ -241,12 +292,21 @@ class Engine:
             job.task_id = data["task_id"]
             job.credits = data.get("credits", 0)
             job.status = PENDING
+            # Meshy took a task: its queue is not full any more, for anyone waiting here.
+            for other in self.jobs.values():
+                if other.queue_full_since:
+                    other.queue_full_since = 0.0
+                    if other.status == QUEUED or other is job:
+                        other.message = ""
+                        other.revision += 1
         elif kind == "progress":
             # Meshy's terminal statuses are not ours: a job is done when its files are in.
             if data.get("status") in (PENDING, IN_PROGRESS):
                 job.status = data["status"]
             job.progress = max(job.progress, data.get("progress", 0) / 100.0)
             job.queue_position = data.get("queue_position", 0)
+            if data.get("status") == IN_PROGRESS:
+                job.eta.sample(data.get("progress", 0), time.time())
         elif kind == "settled":
             # The task is finished on Meshy: its queue slot is free again.
             job.holds_slot = False
@@ -278,11 +338,51 @@ class Engine:
             # Meshy's queue is full: wait here, first in line, until a slot frees or time passes.
             job.holds_slot = False
             job.status = QUEUED
-            job.message = data.get("message", "Waiting for a free slot on Meshy")
+            job.queue_full_since = job.queue_full_since or time.time()
+            # The 429 does not say what fills the queue; these are the tasks we know of.
+            self._queue_full_running = sum(1 for j in self.jobs.values()
+                                           if j.task_id and j.holds_slot)
             self._hold_until = time.monotonic() + data.get("delay", QUEUE_FULL_BACKOFF)
             self._waiting.insert(0, job.id)
+            self._queue_full_message(job)
         elif kind == "message":
             job.message = data["message"]
+
+    def _watch_queue_full(self):
+        """Jobs waiting on a full Meshy queue: say how long, and give up after the limit."""
+        if not any(self.jobs[j].queue_full_since for j in self._waiting):
+            return []
+        changed = []
+        now = time.time()
+        for job_id in list(self._waiting):
+            job = self.jobs[job_id]
+            # Jobs behind the first wait on the same full queue from the moment they are in line.
+            job.queue_full_since = job.queue_full_since or now
+            if now - job.queue_full_since >= self.queue_full_limit:
+                self._waiting.remove(job_id)
+                job.retryable = True
+                job.error_code = ""
+                self._finish(job, FAILED, (
+                    f"Meshy's queue stayed full for {_duration(now - job.queue_full_since)}, so "
+                    "this was never sent: nothing was charged; press Retry to queue it again"))
+                changed.append(job)
+            elif self._queue_full_message(job, now):
+                job.revision += 1
+                changed.append(job)
+        return changed
+
+    def _queue_full_message(self, job, now=None):
+        """Set the waiting message; True when its text changed."""
+        now = time.time() if now is None else now
+        running = self._queue_full_running
+        whose = (f"{running} of your tasks running" if running
+                 else "your plan's slots are taken by tasks started elsewhere")
+        message = (f"Meshy's queue is full ({whose}): waiting "
+                   f"{_duration(now - job.queue_full_since)}")
+        if message == job.message:
+            return False
+        job.message = message
+        return True
 
     def _spawn_follower(self, job):
         spec = job.follow_up
@@ -297,5 +397,11 @@ class Engine:
         self.submit(follower)
 
 
-__all__ = ["Engine", "Job", "Deferred", "gather_payload", "resolve_payload", "stand_in_payload",
-           "ACTIVE", "FINISHED"]
+def _duration(seconds):
+    """"45 s" under a minute, then whole minutes ("3 min")."""
+    seconds = max(0, int(seconds))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"
+
+
+__all__ = ["Engine", "Job", "Eta", "Deferred", "gather_payload", "resolve_payload",
+           "stand_in_payload", "ACTIVE", "FINISHED", "QUEUE_FULL_LIMIT"]

@@ -96,7 +96,7 @@ class WorkerSpec:
 
 def work(spec, journal, choose_files, emit):
     """One job's life on its worker thread: create, follow, download. No bpy here, ever."""
-    from ..api import errors, tasks, textures
+    from ..api import download, errors, tasks, textures
 
     job_id, client, cancel = spec.job_id, spec.client, spec.cancel
     if spec.runner is not None:
@@ -156,7 +156,8 @@ def work(spec, journal, choose_files, emit):
 
         wanted = choose_files(spec.kind, task, spec.options)
         files = {}
-        folder = os.path.join(spec.cache_dir, task_id)
+        # The id is the server's choice: it names a folder only through the one safe rule.
+        folder = download.task_folder(spec.cache_dir, task_id)
         for index, item in enumerate(wanted, start=1):
             if cancel.is_set():
                 journal.update(job_id, state="stopped", unless_state="deleted")

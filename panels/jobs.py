@@ -2,7 +2,6 @@
 """The Jobs panel: every generation of this session with its progress, and what can be resumed."""
 
 import textwrap
-import time
 
 import bpy
 
@@ -17,9 +16,25 @@ STATUS_ICONS = {
 }
 
 
-def elapsed_text(row):
-    end = row.finished or time.time()
-    seconds = max(0, int(end - row.started)) if row.started else 0
+def elapsed_text(row, now=None):
+    """How long the job has run (or ran), "m:ss"; the row's times are jobs.session_time()."""
+    now = jobs.session_time() if now is None else now
+    end = row.finished or now
+    return _clock(end - row.started)
+
+
+def eta_text(row, now=None):
+    """"about 1:20 left" while Meshy's progress allows an estimate, else ""."""
+    if row.status != "IN_PROGRESS" or not row.eta:
+        return ""
+    now = jobs.session_time() if now is None else now
+    left = row.eta - now
+    # Past the estimate the task is late, and "about 0:00 left" would be a promise it breaks.
+    return f"about {_clock(left)} left" if left >= 1 else ""
+
+
+def _clock(seconds):
+    seconds = max(0, int(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
@@ -31,7 +46,7 @@ class MESHY_UL_jobs(bpy.types.UIList):
             if item.status in ("QUEUED", "PENDING") and item.queue_position:
                 text = f"queued, {item.queue_position} ahead"
             else:
-                text = item.status.replace("_", " ").lower()
+                text = eta_text(item) or item.status.replace("_", " ").lower()
             row.progress(factor=item.progress, type='BAR', text=text)
         else:
             row.label(text=item.status.replace("_", " ").capitalize())
@@ -81,6 +96,9 @@ def draw_job_details(layout, context, job):
         col.label(text=f"Task {job.task_id}")
     if job.credits:
         col.label(text=f"{job.credits} credits")
+    eta = eta_text(job)
+    if eta:
+        col.label(text=eta.capitalize(), icon='TIME')
     if job.message:
         for line in textwrap.wrap(job.message, 48)[:6]:
             col.label(text=line, icon='ERROR' if job.status == "FAILED" else 'NONE')

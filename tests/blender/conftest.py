@@ -42,8 +42,7 @@ def _reset_jobs(module):
     engine.shutdown()
     engine.jobs.clear()
     engine._waiting.clear()
-    if os.path.exists(engine.journal.path):
-        os.remove(engine.journal.path)
+    engine.journal.clear()
     jobs.scan_journal()
     return jobs
 

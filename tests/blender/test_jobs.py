@@ -1,10 +1,12 @@
 """The job engine in real Blender against the emulator: concurrency, crash recovery, stop and
 delete, faults, and the rule that worker threads never touch bpy."""
 
+import contextlib
 import importlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -308,9 +310,14 @@ def test_journal_holds_no_key_and_no_inline_data(connected, jobs):
     connected.task_seconds = 0.3
     job = preview(jobs, "key check")
     assert pump_until(jobs, lambda: not job.active)
-    text = Path(jobs.engine().journal.path).read_text()
-    assert connected.paid_key not in text
-    entry = json.loads(text)["entries"][job.id]
+    path = jobs.engine().journal.path
+    # The database and whatever sqlite may keep beside it (write-ahead log, shared memory).
+    stored = b"".join(Path(path + suffix).read_bytes() for suffix in ("", "-wal", "-shm")
+                      if os.path.exists(path + suffix))
+    assert connected.paid_key.encode() not in stored
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        (text,), = db.execute("SELECT entry FROM entries WHERE job_id = ?", (job.id,))
+    entry = json.loads(text)
     assert entry["task_id"] == job.task_id and entry["state"] == "imported"
 
 
@@ -354,3 +361,101 @@ def test_the_journal_forgets_settled_entries_after_retention(jobs):
     four_days_on = time.time() + 4 * 24 * 3600
     assert journal.prune(now=four_days_on) == 2
     assert list(journal.entries()) == ["unfinished"], "unfinished work is never pruned"
+
+
+def files_under(folder):
+    return {os.path.join(d, f) for d, _, names in os.walk(folder) for f in names}
+
+
+def inside(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+@pytest.mark.parametrize("climb", ["relative", "absolute"])
+def test_a_hostile_task_id_never_names_a_path(connected, jobs, tmp_path, climb):
+    """Meshy's answer chooses the id; joined as it is, these ids would write (and import) files
+    in the test's sentinel folder instead of the add-on's cache."""
+    cache = jobs.user_folder("cache")
+    sentinel = tmp_path / "sentinel"
+    if climb == "absolute":
+        prefix = str(sentinel) + "/"
+    else:
+        prefix = os.path.relpath(sentinel, cache) + "/"
+    connected.faults(hostile_ids={"prefix": prefix})
+    connected.task_seconds = 0.3
+    before = files_under(USER_DIR)
+    job = preview(jobs, "a hostile crate")
+    assert pump_until(jobs, lambda: not job.active)
+    assert job.status == "DONE", job.message
+    assert job.task_id.startswith(prefix), "followed under the id Meshy gave"
+    assert imported_task_ids() == [job.task_id]
+    assert not sentinel.exists()
+    user_folder = bpy.utils.extension_path_user(MODULE)
+    new = files_under(USER_DIR) - before
+    assert new and all(inside(p, user_folder) for p in new), new
+    assert all(inside(p, cache) for p in job.files.values())
+    assert jobs.engine().journal.get(job.id)["task_id"] == job.task_id
+
+
+def test_resume_imports_only_files_inside_the_cache(connected, jobs, tmp_path):
+    """A journal entry naming files elsewhere (edited, or from a damaged or foreign journal) is
+    fetched again into the cache rather than imported from where it points."""
+    connected.task_seconds = 0.3
+    job = preview(jobs, "a relocated vase")
+    assert pump_until(jobs, lambda: not job.active)
+    assert job.status == "DONE", job.message
+    for obj in list(bpy.data.objects):
+        bpy.data.objects.remove(obj)
+    elsewhere = tmp_path / "elsewhere.glb"
+    elsewhere.write_bytes(Path(job.files["model"]).read_bytes())
+    journal = jobs.engine().journal
+    journal.update(job.id, state="downloaded", files={"model": str(elsewhere)})
+    jobs.engine().forget_finished()
+    resumable, _ = jobs.scan_journal()
+    assert [e["job_id"] for e in resumable] == [job.id]
+    bpy.ops.meshy.resume_jobs()
+    assert bpy.ops.meshy.wait_jobs(timeout=30) == {'FINISHED'}
+    resumed = jobs.engine().jobs[job.id]
+    assert resumed.status == "DONE", resumed.message
+    assert inside(resumed.files["model"], jobs.user_folder("cache"))
+    assert imported_task_ids() == [job.task_id]
+
+
+def test_a_queue_that_stays_full_stops_the_job_with_a_retry(connected, jobs):
+    connected.queue_limit = 1
+    connected.task_seconds = 120
+    import requests
+    response = requests.post(connected.url + "/openapi/v2/text-to-3d", timeout=10,
+                             json={"mode": "preview", "prompt": "a task started elsewhere"},
+                             headers={"Authorization": f"Bearer {connected.paid_key}"})
+    assert response.status_code == 202
+    engine = jobs.engine()
+    engine.queue_full_limit = 2.0
+    try:
+        job = preview(jobs, "a patient crate")
+        row = bpy.context.window_manager.meshy.jobs
+        assert pump_until(jobs, lambda: row[0].message.startswith("Meshy's queue is full"),
+                          timeout=10)
+        assert "waiting 0 s" in row[0].message or "waiting 1 s" in row[0].message
+        assert pump_until(jobs, lambda: job.status == "FAILED", timeout=30)
+        assert row[0].status == "FAILED"
+        assert "nothing was charged; press Retry to queue it again" in row[0].message
+        assert connected.tasks_created == 1
+        assert engine.journal.get(job.id) is None
+        assert jobs.scan_journal() == ([], [])
+    finally:
+        engine.queue_full_limit = engine_module().QUEUE_FULL_LIMIT
+    # The queue frees up; Retry sends it.
+    requests.delete(connected.url + f"/openapi/v2/text-to-3d/{response.json()['result']}",
+                    headers={"Authorization": f"Bearer {connected.paid_key}"}, timeout=10)
+    connected.task_seconds = 0.3
+    assert bpy.ops.meshy.retry_job(job_id=job.id) == {'FINISHED'}
+    assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=30)
+    retried = list(jobs.engine().jobs.values())[-1]
+    assert retried.status == "DONE", retried.message
+    assert imported_task_ids() == [retried.task_id]
+
+
+def engine_module():
+    return importlib.import_module(MODULE + ".engine")

@@ -248,6 +248,69 @@ def test_panels_while_jobs_run_and_after_one_failed(connected):
     jobs.engine().stop(running.id)
 
 
+def pump(jobs, condition, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        jobs.tick(bpy.context)
+        jobs.engine().wait_for_event(0.05)
+    return condition()
+
+
+def test_jobs_show_their_elapsed_time_to_the_second(connected):
+    """Job times must not pass through single precision as time.time() (steps of 128 s)."""
+    jobs = importlib.import_module(MODULE + ".jobs")
+    panel = importlib.import_module(MODULE + ".panels.jobs")
+    connected.task_seconds = 1.6
+    job = jobs.submit(bpy.context, "text_to_3d_preview",
+                      {"mode": "preview", "prompt": "a quick cup", "target_formats": ["glb"]},
+                      "a quick cup", options={"import": False})
+    assert pump(jobs, lambda: not job.active)
+    row = bpy.context.window_manager.meshy.jobs[0]
+    assert job.finished - job.started >= 1.6
+    assert panel.elapsed_text(row) in ("0:01", "0:02", "0:03"), panel.elapsed_text(row)
+    # Finished: the time stays put.
+    assert panel.elapsed_text(row, now=jobs.session_time() + 600) == panel.elapsed_text(row)
+
+    # A job started five minutes ago (e.g. resumed, or a long one) shows 5:00 while it runs.
+    connected.task_seconds = 30
+    running = jobs.submit(bpy.context, "text_to_3d_preview",
+                          {"mode": "preview", "prompt": "a slow cup", "target_formats": ["glb"]},
+                          "a slow cup")
+    running.started = time.time() - 300
+    assert pump(jobs, lambda: running.task_id)
+    row = bpy.context.window_manager.meshy.jobs[1]
+    assert panel.elapsed_text(row) in ("4:59", "5:00", "5:01"), panel.elapsed_text(row)
+    jobs.engine().stop(running.id)
+
+
+def test_a_running_job_shows_how_long_it_has_left(connected):
+    jobs = importlib.import_module(MODULE + ".jobs")
+    panel = importlib.import_module(MODULE + ".panels.jobs")
+    connected.task_seconds = 6.0
+    job = jobs.submit(bpy.context, "text_to_3d_preview",
+                      {"mode": "preview", "prompt": "a steady lamp", "target_formats": ["glb"]},
+                      "a steady lamp")
+    view = bpy.context.window_manager.meshy
+    assert pump(jobs, lambda: job.status == "PENDING")
+    log = draw_all()
+    assert not any("left" in text for text in labels(log).split(" | ")), "nothing to go on yet"
+    assert ("progress", "pending") in log or any(
+        e[0] == "progress" and e[1].startswith("queued") for e in log)
+    assert pump(jobs, lambda: job.status == "IN_PROGRESS" and job.progress >= 0.3)
+    row = view.jobs[0]
+    text = panel.eta_text(row)
+    assert text.startswith("about 0:0") and text.endswith(" left"), text
+    log = draw_all()
+    # In the list row (the progress bar's text) and in the details below it.
+    assert ("progress", text) in log or ("progress", panel.eta_text(row)) in log
+    assert any(e[0] == "label" and e[1].startswith("About 0:0") for e in log), labels(log)
+    # Past the estimate nothing is promised.
+    assert panel.eta_text(row, now=row.eta + 5) == ""
+    jobs.engine().stop(job.id)
+    assert pump(jobs, lambda: job.status == "STOPPED")
+    assert panel.eta_text(view.jobs[0]) == ""
+
+
 def test_selected_object_panels_with_reports_history_and_animations(connected):
     bpy.ops.mesh.primitive_monkey_add()
     obj = bpy.context.active_object

@@ -3,8 +3,8 @@ should suffer. The same spec is accepted by `Emulator.faults(**spec)` and `POST 
 
 Each kind takes either a count (`{"http_500": 2}`) or an object with `count` and the kind's own
 parameters (`{"rate_limit": {"count": 3, "retry_after": 2, "path": "/text-to-3d"}}`). Without a
-count a rule applies until reset, except `fail_tasks`, `rig_pose_failure`, `content_flagged` and
-`no_candidate`, which default to one.
+count a rule applies until reset, except `fail_tasks`, `rig_pose_failure`, `content_flagged`,
+`no_candidate` and `hostile_ids`, which default to one.
 """
 
 import threading
@@ -42,6 +42,7 @@ KINDS = {
     # prototype that succeeds without a candidate image (its build is then refused with 400).
     "content_flagged": ({}, 1),
     "no_candidate": ({}, 1),
+    "hostile_ids": ({"prefix": "../../"}, 1),
 }
 
 
@@ -74,6 +75,8 @@ class Rule:
         self.remaining = spec.get("count", default_count)
         self.path = spec.get("path") or ""
         self.params = {**defaults, **{k: v for k, v in spec.items() if k in defaults}}
+        if kind == "hostile_ids" and not isinstance(self.params["prefix"], str):
+            raise ValueError("fault 'hostile_ids' takes a string prefix")
         if kind == "fail_tasks":
             task_error(self.params["type"], self.params["code"], self.params["message"])
 

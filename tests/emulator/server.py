@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import assets, catalogue, control, images, openai_images, sse
 from .families import BY_PATH, task_object
@@ -206,7 +206,8 @@ class Handler(BaseHTTPRequestHandler):
             if trimmed == family_path:
                 return family, []
             if trimmed.startswith(family_path + "/"):
-                return family, trimmed[len(family_path) + 1:].split("/")
+                # An id is one segment, percent-encoded by clients ("/" in an id is "%2F").
+                return family, [unquote(s) for s in trimmed[len(family_path) + 1:].split("/")]
         return None, None
 
     def create(self, family, raw_body, account, path):
@@ -229,7 +230,11 @@ class Handler(BaseHTTPRequestHandler):
             injected = emulator.fault_rules.take("fail_tasks", path)
             if injected is not None:
                 plan.failure = task_error(injected["type"], injected["code"], injected["message"])
-            task = store.create(account, family, plan, emulator.new_task_id(now))
+            task_id = emulator.new_task_id(now)
+            hostile = emulator.fault_rules.take("hostile_ids", path)
+            if hostile is not None:
+                task_id = hostile["prefix"] + task_id
+            task = store.create(account, family, plan, task_id)
         if emulator.fault_rules.take("drop_after_create", path) is not None:
             return self.drop_connection()
         self.send_json(202, {"result": task.id})
@@ -288,6 +293,7 @@ class Handler(BaseHTTPRequestHandler):
         """(bytes, name) of `/assets/<task>/<name>`, or raises 404/403 as a CDN would."""
         store = self.emulator.store
         _, _, task_id, name = (path.split("/", 3) + ["", ""])[:4]
+        task_id = unquote(task_id)
         with store.lock:
             now = store.now()
             task = store.tasks.get(task_id)

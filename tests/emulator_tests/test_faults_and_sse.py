@@ -8,7 +8,7 @@ import sseclient
 
 from tests.emulator.glb import GlbError, read_glb
 
-from .helpers import create, create_and_finish, get, post, sse_events
+from .helpers import create, create_and_finish, download, finish, get, post, sse_events
 
 T23D = "/openapi/v2/text-to-3d"
 PREVIEW = {"mode": "preview", "prompt": "a"}
@@ -183,3 +183,22 @@ def test_fail_tasks_waits_for_a_request_that_creates_a_task(emulator):
     emulator.set_balance(emulator.paid_key, 1000)
     assert create_and_finish(emulator, T23D, PREVIEW)["status"] == "FAILED"
     assert create_and_finish(emulator, T23D, PREVIEW)["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("prefix", ["../../", "/tmp/elsewhere/"])
+def test_hostile_ids_stay_reachable_when_percent_encoded(emulator, prefix):
+    from urllib.parse import quote
+    emulator.faults(hostile_ids={"prefix": prefix})
+    task_id = create(emulator, T23D, PREVIEW)
+    assert task_id.startswith(prefix) and len(task_id) > len(prefix)
+    assert not create(emulator, T23D, PREVIEW).startswith(prefix), "one use by default"
+    segment = quote(task_id, safe="")
+    task = finish(emulator, T23D, segment)
+    assert task["id"] == task_id and task["status"] == "SUCCEEDED"
+    assert sse_events(get(emulator, f"{T23D}/{segment}/stream", stream=True))[-1][1] == task
+    assert task_id in [t["id"] for t in get(emulator, T23D).json()]
+    glb_bytes = download(task["model_urls"]["glb"])
+    read_glb(glb_bytes)
+    assert requests.delete(emulator.url + f"{T23D}/{segment}", timeout=10,
+                           headers={"Authorization": f"Bearer {emulator.paid_key}"}).status_code == 200
+    assert get(emulator, f"{T23D}/{segment}").status_code == 404

@@ -3,6 +3,7 @@ resolution, and the task object as GET, list and the final SSE event show it."""
 
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import quote
 
 from .. import assets, faults, glb
 from ..store import RETENTION_SECONDS
@@ -143,7 +144,7 @@ def task_object(task, now, base_url, full=True):
     expires = None if finished is None else finished + RETENTION_SECONDS
 
     def url(name):
-        return f"{base_url}/assets/{task.id}/{name}?Expires={int(expires)}"
+        return f"{base_url}/assets/{quote(task.id, safe='')}/{name}?Expires={int(expires)}"
 
     family = task.family
     obj = {"id": task.id, "type": task.kind, **task.plan.fields,
