@@ -37,6 +37,7 @@ KINDS = {
     "delay": ({"seconds": 1.0}, None),
     "fail_tasks": ({"type": None, "code": None, "message": None}, 1),
     "rig_pose_failure": ({}, 1),
+    "echo_key": ({}, None),
 }
 
 

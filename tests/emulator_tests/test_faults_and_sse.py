@@ -80,6 +80,28 @@ def test_rate_limit_burst_with_retry_after(emulator):
     assert get(emulator, "/openapi/v1/balance").status_code == 200
 
 
+def test_echo_key_quotes_the_callers_key_back_in_each_routes_error_shape(emulator):
+    emulator.faults(echo_key=3)
+    meshy = get(emulator, "/openapi/v1/balance")
+    assert meshy.status_code == 401
+    assert meshy.json() == {"message": f"Unauthorized: invalid API key {emulator.paid_key}"}
+    image = post(emulator, "/v1/images/generations", {"model": "m", "prompt": "p"},
+                 key=emulator.test_key)
+    assert image.status_code == 401
+    assert image.json()["error"]["message"] == \
+        f"Incorrect API key provided: {emulator.test_key}"
+    # A streamed image request already has its 200: the error comes as a chunk, then [DONE].
+    streamed = post(emulator, "/v1/images/generations", {"model": "m", "prompt": "p",
+                                                          "stream": True}, stream=True)
+    assert streamed.status_code == 200
+    chunks = [line[5:].strip() for line in streamed.iter_lines(decode_unicode=True)
+              if line.startswith("data:")]
+    assert chunks[-1] == "[DONE]"
+    assert f"Incorrect API key provided: {emulator.paid_key}" in chunks[-2]
+    assert emulator.tasks_created == 0
+    assert get(emulator, "/openapi/v1/balance").status_code == 200   # three uses, then gone
+
+
 def test_drop_after_create_creates_charges_and_hangs_up(emulator):
     emulator.faults(drop_after_create=1)
     with pytest.raises(requests.exceptions.ConnectionError):
