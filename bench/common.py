@@ -58,6 +58,23 @@ def addon_module(name):
     return importlib.import_module(f"{MODULE}.{name}")
 
 
+class MissingCode(RuntimeError):
+    """The add-on lacks what a bench measures. A bench never times a stand-in of its own."""
+
+
+def addon_function(module, name):
+    """`<add-on>.<module>.<name>`, or MissingCode saying what is gone (the bench must fail, not
+    quietly measure something else)."""
+    try:
+        found = getattr(addon_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise MissingCode(f"the installed add-on has no {module}.{name} ({exc}); the benchmark "
+                          "measures the add-on's own code and has nothing to time") from None
+    if not callable(found):
+        raise MissingCode(f"{module}.{name} in the installed add-on is not callable")
+    return found
+
+
 def leave(code):
     """Exit without the bpy module's interpreter teardown (bpy 4.2 can crash there). os._exit
     skips atexit handlers, so the throw-away user folders are removed here."""
