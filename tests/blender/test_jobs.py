@@ -373,6 +373,85 @@ def test_results_wait_for_object_mode(connected, jobs):
     assert imported_task_ids() == [job.task_id]
 
 
+# --- what the artist sees first: news before imports -------------------------------------------
+# An import holds the main thread for as long as Blender's importer runs (a second for a large
+# result) and nothing redraws meanwhile. These pin the order: news first, imports after.
+
+def row_of(job):
+    return next(r for r in bpy.context.window_manager.meshy.jobs if r.job_id == job.id)
+
+
+def test_a_tick_that_brings_news_ends_before_importing(connected, jobs):
+    connected.task_seconds = 10.0
+    bpy.ops.mesh.primitive_cube_add()
+    bpy.ops.object.mode_set(mode='EDIT')          # results wait here until Object Mode
+    first = preview(jobs, "first result")
+    assert pump_until(jobs, lambda: bool(first.task_id))
+    connected.advance_clock(10.5)
+    assert pump_until(jobs, lambda: first.status == "READY")
+    second = preview(jobs, "second result")
+    assert pump_until(jobs, lambda: bool(second.task_id))
+    connected.advance_clock(10.5)
+    # The second task's worker finishes on its own; its news waits in the queue for a tick.
+    journal = jobs.engine().journal
+    deadline = time.monotonic() + 20
+    while (journal.get(second.id) or {}).get("state") != "downloaded":
+        assert time.monotonic() < deadline, journal.get(second.id)
+        time.sleep(0.05)
+    bpy.ops.object.mode_set(mode='OBJECT')
+    jobs.tick(bpy.context)
+    # That tick showed the second result ready and imported nothing: the redraw comes first.
+    assert row_of(second).status == "READY" and row_of(second).progress == 1.0
+    assert imported_task_ids() == []
+    assert pump_until(jobs, lambda: not jobs.engine().busy())
+    assert sorted(imported_task_ids()) == sorted([first.task_id, second.task_id])
+
+
+def finishing_soon(connected, jobs):
+    """A job whose task is at 90%+ on Meshy and stays there until the clock is moved on."""
+    connected.task_seconds = 100.0
+    slow = preview(jobs, "a task near its end")
+    assert pump_until(jobs, lambda: bool(slow.task_id))
+    connected.advance_clock(96)
+    assert pump_until(jobs, lambda: slow.progress >= 0.9 and slow.status == "IN_PROGRESS")
+    connected.task_seconds = 0.3
+    return slow
+
+
+def test_imports_wait_while_another_task_is_about_to_finish(connected, jobs):
+    slow = finishing_soon(connected, jobs)
+    quick = preview(jobs, "a quick result")
+    assert pump_until(jobs, lambda: quick.status == "READY")
+    held_until = time.monotonic() + 1.0
+    assert not pump_until(jobs, lambda: quick.status != "READY", timeout=1.0), \
+        "the result was imported while another task was finishing"
+    assert time.monotonic() >= held_until
+    connected.advance_clock(10)                    # the slow task finishes
+    seen_first = []
+
+    def slow_shown_then_quick_imported():
+        if quick.status == "DONE" and not seen_first:
+            seen_first.append(row_of(slow).status)
+        return quick.status == "DONE"
+
+    assert pump_until(jobs, slow_shown_then_quick_imported, timeout=20)
+    assert seen_first[0] != "IN_PROGRESS", "the import ran before the finish was shown"
+    assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=20)
+
+
+def test_the_wait_for_a_finishing_task_is_bounded(connected, jobs):
+    slow = finishing_soon(connected, jobs)
+    quick = preview(jobs, "a quick result")
+    assert pump_until(jobs, lambda: quick.status == "READY")
+    ready_at = time.monotonic()
+    assert pump_until(jobs, lambda: quick.status == "DONE", timeout=jobs.IMPORT_HOLD_MAX + 3)
+    waited = time.monotonic() - ready_at
+    assert jobs.IMPORT_HOLD_MAX - 0.5 <= waited <= jobs.IMPORT_HOLD_MAX + 2, waited
+    assert slow.status == "IN_PROGRESS", "the slow task should still be running on Meshy"
+    bpy.ops.meshy.stop_job(job_id=slow.id)
+    assert pump_until(jobs, lambda: not jobs.engine().busy())
+
+
 def test_an_unexpected_import_error_fails_the_job_and_keeps_the_files(connected, jobs,
                                                                       monkeypatch):
     importer = importlib.import_module(MODULE + ".importer")

@@ -10,7 +10,6 @@ uncompressed).
 """
 
 import importlib
-import os
 from pathlib import Path
 
 import bpy

@@ -7,6 +7,8 @@ Order of checks for an API request (each may answer on its own):
 """
 
 import json
+import os
+import shutil
 import socket
 import struct
 import threading
@@ -23,6 +25,7 @@ from .store import TERMINAL
 from .validation import ApiError, Params
 
 API_PREFIXES = ("/openapi/", "/v1/")
+FILE_BLOCK = 1 << 20
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -343,6 +346,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "Not Found")
         data = self.find_asset(path)
         name = path.rsplit("/", 1)[-1]
+        if name == "model.glb" and self.emulator.model_file:
+            return self.serve_file(self.emulator.model_file, assets.content_type(name))
         faults = self.emulator.fault_rules
         truncate = faults.take("truncate_downloads", path)
         if truncate is not None:
@@ -363,6 +368,16 @@ class Handler(BaseHTTPRequestHandler):
                 damaged[index] ^= 0xFF
             data = bytes(damaged)
         self.send_body(200, data, assets.content_type(name))
+
+    def serve_file(self, file_path, content_type):
+        """A file from disk, streamed with its length (the model_file option)."""
+        with open(file_path, "rb") as source:
+            size = os.fstat(source.fileno()).st_size
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            shutil.copyfileobj(source, self.wfile, FILE_BLOCK)
 
     # --- OpenAI-compatible images ------------------------------------------------------------
 

@@ -198,6 +198,26 @@ def test_blob_route_streams_a_valid_glb_of_the_requested_size(emulator):
     assert doc["buffers"][0]["byteLength"] == len(binary)
 
 
+def test_model_file_is_served_as_every_tasks_model_glb(emulator, tmp_path):
+    from tests.emulator.control import blob_header
+    header, _ = blob_header(1 << 20)
+    big = tmp_path / "big.glb"
+    big.write_bytes(header + bytes((1 << 20) - len(header)))
+    emulator.model_file = str(big)
+    try:
+        task = create_and_finish(emulator, T23D, PREVIEW)
+        response = requests.get(task["model_urls"]["glb"], timeout=30)
+        assert response.status_code == 200
+        assert response.content == big.read_bytes()
+        assert int(response.headers["Content-Length"]) == 1 << 20
+        # Only model.glb: the other files, and the usual checks (unknown task: 404), stay.
+        assert b"\nv " in requests.get(task["model_urls"]["obj"], timeout=30).content
+        missing = task["model_urls"]["glb"].replace(task["id"], "no-such-task")
+        assert requests.get(missing, timeout=30).status_code == 404
+    finally:
+        emulator.model_file = None
+
+
 def test_fail_tasks_waits_for_a_request_that_creates_a_task(emulator):
     emulator.faults(fail_tasks={"type": "server_error"})
     emulator.set_balance(emulator.paid_key, 0)
