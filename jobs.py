@@ -21,7 +21,8 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import importer, preferences, selection
-from .engine import DELETED, DONE, EXPIRED, FAILED, FINISHED, READY, Engine, Job, gather_payload
+from .engine import (DELETED, DONE, EXPIRED, FAILED, FINISHED, IN_PROGRESS, READY, Engine, Job,
+                     gather_payload)
 from .engine import journal as journal_mod
 
 WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
@@ -33,10 +34,18 @@ JOURNAL_FILE = "journal.sqlite3"
 # millisecond for weeks.
 SESSION_EPOCH = time.time()
 
+# Importing a result holds the main thread for as long as Blender's importer takes (half a second
+# or more for a textured model of tens of MB), and nothing else is shown meanwhile. So while
+# another task is this close to finishing on Meshy, imports wait (the artist sees it finish
+# first), but never longer than IMPORT_HOLD_MAX seconds after a result is ready.
+IMPORT_HOLD_PROGRESS = 0.9
+IMPORT_HOLD_MAX = 3.0
+
 _engine = None
 _watcher_running = False
 _rows = {}             # job id -> index in WindowManager.meshy.jobs
 _mirrored = {}         # job id -> revision last mirrored
+_ready_since = {}      # job id -> time.monotonic() when tick() first found it READY
 _recovery = {"resumable": [], "expired": []}
 _balance_call = None   # a balance refresh under way (see _refresh_balance)
 _calls = None          # the pool for one-off network calls (balance, history, catalogue, delete)
@@ -131,12 +140,50 @@ def retry(context, job_id):
 # --- the tick -----------------------------------------------------------------------------------
 
 def tick(context=None):
-    """Main thread: apply worker events, import ready results, refresh the job view."""
+    """Main thread: apply worker events, refresh the job view, import ready results.
+
+    Whatever changed is shown before anything slow happens: a tick that has news for the artist
+    (a job finished, failed, started downloading or is ready) ends after refreshing the view,
+    because Blender redraws only once the tick has returned and an import can take a second.
+    Imports come in later ticks, at least one per tick within a small budget (see _importable).
+    """
     if _engine is None:
         return False
     context = context or bpy.context
+    before = {job.id: (job.status, job.progress) for job in _engine.jobs.values()}
     changed = _engine.pump()
+    ready = _importable(context, changed)
+    if changed or _rows.keys() != _engine.jobs.keys() or \
+            len(context.window_manager.meshy.jobs) != len(_rows):
+        _mirror(context)  # also when jobs came or went without an event (submit, a new file)
+    news = any(before.get(job.id, ("", 0.0))[0] != job.status
+               or (job.progress >= 1.0 > before.get(job.id, ("", 0.0))[1]) for job in changed)
+    if not news:
+        deadline = time.perf_counter() + IMPORT_BUDGET
+        for job in ready:
+            import_result(context, job)
+            _ready_since.pop(job.id, None)
+            changed.append(job)
+            if time.perf_counter() >= deadline:
+                break
+        if ready:
+            _mirror(context)
+    if any(j.status in FINISHED or _succeeded(j) for j in changed):
+        _sweep_uploads()
+    _refresh_balance(context, changed)
+    if changed:
+        _tag_redraw(context)
+    return _engine.busy() or _balance_call is not None
+
+
+def _importable(context, changed):
+    """The READY jobs to import now, oldest first (possibly none: see IMPORT_HOLD_PROGRESS)."""
+    now = time.monotonic()
     ready = [j for j in _engine.jobs.values() if j.status == READY]
+    for job_id in [k for k in _ready_since if k not in {j.id for j in ready}]:
+        del _ready_since[job_id]
+    for job in ready:
+        _ready_since.setdefault(job.id, now)
     if ready and getattr(context, "mode", "OBJECT") != 'OBJECT':
         # Importers and object placement need Object Mode; the artist's edit is not ours to end.
         for job in ready:
@@ -144,26 +191,12 @@ def tick(context=None):
                 job.message = WAITING_FOR_OBJECT_MODE
                 job.revision += 1
                 changed.append(job)
-        ready = []
-    if changed or _rows.keys() != _engine.jobs.keys() or \
-            len(context.window_manager.meshy.jobs) != len(_rows):
-        _mirror(context)  # also when jobs came or went without an event (submit, a new file)
-    # Imports are the only slow part of a tick: show progress first, then import within a small
-    # budget (at least one), leaving the rest for the next ticks so the view never lags behind.
-    deadline = time.perf_counter() + IMPORT_BUDGET
-    for job in ready:
-        import_result(context, job)
-        changed.append(job)
-        if time.perf_counter() >= deadline:
-            break
-    if ready:
-        _mirror(context)
-    if any(j.status in FINISHED or _succeeded(j) for j in changed):
-        _sweep_uploads()
-    _refresh_balance(context, changed)
-    if changed:
-        _tag_redraw(context)
-    return _engine.busy() or _balance_call is not None
+        return []
+    finishing = any(j.status == IN_PROGRESS and j.progress >= IMPORT_HOLD_PROGRESS
+                    for j in _engine.jobs.values())
+    if finishing and ready and now - min(_ready_since[j.id] for j in ready) < IMPORT_HOLD_MAX:
+        return []
+    return ready
 
 
 def _refresh_balance(context, changed):
@@ -417,3 +450,4 @@ def unregister():
     _calls = None
     _rows.clear()
     _mirrored.clear()
+    _ready_since.clear()

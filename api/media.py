@@ -255,8 +255,9 @@ def _open_image(data, name, load=True):
     except Image.DecompressionBombError as exc:
         raise InputError(f"The image {name} has too many pixels to convert safely.") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"Cannot read the image {name}: it is not an image format Pillow "
-                         "understands (PNG, JPEG, WebP, TGA, BMP, TIFF...).") from exc
+        raise InputError(f"Cannot read the image {name}: the file is damaged or not an image "
+                         "format that can be read (PNG, JPEG, WebP, TGA, BMP, TIFF...). Save it "
+                         "again as PNG or JPEG and choose that file.") from exc
     if load:
         _load(image, name)
     return image
@@ -270,8 +271,8 @@ def _load(image, name):
     except Image.DecompressionBombError as exc:
         raise InputError(f"The image {name} has too many pixels to convert safely.") from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"Cannot read the image {name}: the file is damaged or cut "
-                         "short.") from exc
+        raise InputError(f"Cannot read the image {name}: the file is damaged or cut short. "
+                         "Save it again as PNG or JPEG and choose that file.") from exc
 
 
 def _to_8bit(image):

@@ -43,96 +43,6 @@ SEGMENTS, RINGS = 256, 196
 MAPS = ("Base Color", "Metallic", "Roughness", "Normal", "Emission Color")
 
 
-# --- the test result ------------------------------------------------------------------------------
-
-def _save_png(bpy, path, rgba, non_color=False):
-    """Save an (h, w, 4) float array as a PNG through Blender (bpy's Python has no Pillow)."""
-    height, width = rgba.shape[:2]
-    image = bpy.data.images.new(os.path.basename(path), width, height, alpha=True)
-    if non_color:
-        image.colorspace_settings.name = "Non-Color"
-    image.pixels.foreach_set(rgba.astype("float32").ravel())
-    image.filepath_raw = path
-    image.file_format = 'PNG'
-    image.save()
-    bpy.data.images.remove(image)
-    return path
-
-
-def make_textures(bpy, folder):
-    """The maps as Meshy delivers them in texture_urls: separate PNGs, with some grain so they
-    compress like real textures rather than flat colours."""
-    import numpy as np
-
-    n = TEXTURE_SIZE
-    rng = np.random.default_rng(6)
-    v, u = np.mgrid[0:n, 0:n] / n
-    grain = rng.random((n, n)) * 0.08
-
-    def rgba(*channels):
-        out = np.ones(channels[0].shape + (4,))
-        for index, channel in enumerate(channels):
-            out[..., index] = np.clip(channel, 0.0, 1.0)
-        return out
-
-    stripes = (np.sin((u * 7 + v * 3) * 2 * np.pi) > 0).astype(float)
-    files = {
-        "base_color": _save_png(bpy, os.path.join(folder, "base_color.png"), rgba(
-            0.2 + 0.6 * stripes + grain, 0.35 + 0.3 * v + grain, 0.5 - 0.3 * stripes + grain)),
-        "metallic": _save_png(bpy, os.path.join(folder, "metallic.png"),
-                              rgba(*[stripes * 0.9 + grain] * 3), non_color=True),
-        "roughness": _save_png(bpy, os.path.join(folder, "roughness.png"),
-                               rgba(*[0.3 + 0.5 * v + grain] * 3), non_color=True),
-    }
-    bumps = np.sin(u * 40 * np.pi) * np.sin(v * 40 * np.pi)
-    files["normal"] = _save_png(bpy, os.path.join(folder, "normal.png"), rgba(
-        0.5 + 0.25 * bumps + grain / 4, 0.5 - 0.25 * bumps + grain / 4, np.full((n, n), 0.95)),
-        non_color=True)
-    spots = ((np.sin(u * 12 * np.pi) * np.sin(v * 12 * np.pi)) > 0.9).astype(float)
-    files["emission"] = _save_png(bpy, os.path.join(folder, "emission.png"),
-                                  rgba(spots, spots * 0.6, spots * 0.2))
-    t = THUMBNAIL_SIZE
-    files["thumbnail"] = _save_png(bpy, os.path.join(folder, "preview.png"),
-                                   rgba(*[np.full((t, t), 0.5)] * 3))
-    return files
-
-
-def make_glb(bpy, folder, files):
-    """A textured sphere exported as GLB with every map embedded, like a Meshy result."""
-    bpy.ops.wm.read_homefile(use_empty=True)
-    bpy.ops.mesh.primitive_uv_sphere_add(segments=SEGMENTS, ring_count=RINGS, radius=1.0)
-    obj = bpy.context.active_object
-    bpy.ops.object.shade_smooth()
-    material = bpy.data.materials.new("Result")
-    if material.node_tree is None:
-        material.use_nodes = True  # Blender 4.2; 5.0 materials always have nodes
-    tree = material.node_tree
-    bsdf = next(n for n in tree.nodes if n.type == 'BSDF_PRINCIPLED')
-
-    def texture(role, non_color=False):
-        node = tree.nodes.new("ShaderNodeTexImage")
-        node.image = bpy.data.images.load(files[role])
-        if non_color:
-            node.image.colorspace_settings.name = "Non-Color"
-        return node
-
-    tree.links.new(texture("base_color").outputs["Color"], bsdf.inputs["Base Color"])
-    tree.links.new(texture("metallic", True).outputs["Color"], bsdf.inputs["Metallic"])
-    tree.links.new(texture("roughness", True).outputs["Color"], bsdf.inputs["Roughness"])
-    normal_map = tree.nodes.new("ShaderNodeNormalMap")
-    tree.links.new(texture("normal", True).outputs["Color"], normal_map.inputs["Color"])
-    tree.links.new(normal_map.outputs["Normal"], bsdf.inputs["Normal"])
-    tree.links.new(texture("emission").outputs["Color"], bsdf.inputs["Emission Color"])
-    bsdf.inputs["Emission Strength"].default_value = 1.0
-    obj.data.materials.append(material)
-    triangles = sum(len(p.vertices) - 2 for p in obj.data.polygons)
-    path = os.path.join(folder, "model.glb")
-    result = bpy.ops.export_scene.gltf(filepath=path, export_format='GLB', use_selection=True)
-    if result != {'FINISHED'}:
-        raise RuntimeError("the glTF exporter failed")
-    return path, triangles
-
-
 # --- the measurements -----------------------------------------------------------------------------
 
 class Stopwatch:
@@ -230,8 +140,8 @@ def main():
             bpy, _prefs = common.install_addon()
             jobs = common.addon_module("jobs")
             importer = common.addon_module("importer")
-            files = make_textures(bpy, folder)
-            files["model"], triangles = make_glb(bpy, folder, files)
+            files = common.make_textures(bpy, folder, TEXTURE_SIZE, THUMBNAIL_SIZE)
+            files["model"], triangles = common.make_glb(bpy, folder, files, SEGMENTS, RINGS)
             times = measure(bpy, jobs, importer, files)
         glb_size = os.path.getsize(files["model"])
     finally:

@@ -1,6 +1,6 @@
 """Fixtures for the api tests: clients wired to the emulator with fast retry timing, a hard
-per-test time limit (no test may hang), and the session-wide capture that the key-leak test
-reads."""
+per-test time limit (no test may hang), and a check after every test that nothing the client
+logged or raised while it ran contains an API key."""
 
 import signal
 import threading
@@ -9,14 +9,28 @@ import pytest
 
 
 from api import MeshyClient, RetryPolicy
-from tests.api_tests import leakcheck
+from api.errors import MeshyError
+from api.secret import Secret
+from tests import leakcheck
 
 # No single api test may take longer than this; a hang becomes a failure, not a stuck run.
 TEST_TIME_LIMIT = 60
 # Quick retries so fault tests finish fast; same logic as the defaults, shorter waits.
 FAST_RETRY = RetryPolicy(attempts=4, base=0.05, cap=0.4, max_retry_after=5.0)
 
-leakcheck.install()
+# Installed for the whole session, before any test makes a client; judged test by test below.
+RECORDER = leakcheck.recorder_for(MeshyError, Secret)
+
+
+@pytest.fixture(autouse=True)
+def no_key_leaks():
+    """After every test: no key it used (nor any of the well-known ones) is in a log record or a
+    MeshyError made while it ran, and no log line shows an Authorization header. A leak makes
+    that test error out, whatever order the tests run in. (What a thread says after its test
+    ended is judged with the next test: late, but never lost.)"""
+    yield
+    found = leakcheck.leaks(*RECORDER.take())
+    assert not found, "\n".join(found[:5])
 
 
 class TestTookTooLong(Exception):

@@ -15,7 +15,7 @@ PAID_KEY = "msy_emulator_paid_key"
 
 class Emulator:
     def __init__(self, host="127.0.0.1", port=0, task_seconds=3.0, credits=1000, rps=20,
-                 queue_limit=10, paid_key=PAID_KEY, test_credits=1000):
+                 queue_limit=10, paid_key=PAID_KEY, test_credits=1000, model_file=None):
         self.host = host
         self.port = port
         self.rps = rps
@@ -32,6 +32,9 @@ class Emulator:
         self.server = None
         self._thread = None
         self.stopping = False
+        # A GLB on disk served (streamed, as it is) as every task's model.glb: benchmarks use it
+        # for results of a realistic size, which the generated meshes are not.
+        self.model_file = model_file
 
     # --- lifecycle -----------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ KINDS = {
     "content_flagged": ({}, 1),
     "no_candidate": ({}, 1),
     "hostile_ids": ({"prefix": "../../"}, 1),
+    "echo_key": ({}, None),
 }
 
 

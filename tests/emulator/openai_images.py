@@ -109,3 +109,18 @@ def stream(handler, emulator, request, base_url):
     writer.write(f"data: {json.dumps(final)}\n\n".encode())
     writer.write(b"data: [DONE]\n\n")
     writer.end()
+
+
+def stream_error(handler, message):
+    """A stream that starts as usual and then fails: the processing chunk, then an error chunk in
+    the OpenAI shape (the HTTP status, 200, was sent before the failure)."""
+    from .sse import EventWriter
+    writer = EventWriter(handler)
+    writer.start()
+    first = {"id": "img-pending", "object": "image.chunk", "created": int(time.time()),
+             "data": [], "status": "processing"}
+    writer.write(f"data: {json.dumps(first)}\n\n".encode())
+    error = {"error": {"message": message, "type": "invalid_request_error"}}
+    writer.write(f"data: {json.dumps(error)}\n\n".encode())
+    writer.write(b"data: [DONE]\n\n")
+    writer.end()

@@ -2,11 +2,13 @@
 task families, assets, the catalogue, the OpenAI-compatible image endpoint and the control routes.
 
 Order of checks for an API request (each may answer on its own):
-  injected delay -> injected 500 -> injected 429 -> CORS 403 -> auth 401 -> requests/second 429
-  -> route 404 -> validation 400/404/422 -> 402 credits -> 429 NoMoreConcurrentTasks -> 202.
+  injected delay -> injected 500 -> injected 429 -> injected key echo 401 -> CORS 403 -> auth 401
+  -> requests/second 429 -> route 404 -> validation 400/404/422 -> 402 credits -> 429 NoMoreConcurrentTasks -> 202.
 """
 
 import json
+import os
+import shutil
 import socket
 import struct
 import threading
@@ -23,6 +25,7 @@ from .store import TERMINAL
 from .validation import ApiError, Params
 
 API_PREFIXES = ("/openapi/", "/v1/")
+FILE_BLOCK = 1 << 20
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -135,6 +138,8 @@ class Handler(BaseHTTPRequestHandler):
                 return control.handle(self, method, path, query, raw_body)
             emulator.log_request(method, path)
             self.apply_request_faults(path)
+            if emulator.fault_rules.take("echo_key", path) is not None:
+                return self.refuse_echoing_the_key(path, raw_body)
             if path.startswith("/assets/"):
                 return self.serve_asset(method, path)
             if path == "/web/public/animations/resources" and method == "GET":
@@ -166,6 +171,23 @@ class Handler(BaseHTTPRequestHandler):
         limited = faults.take("rate_limit", path)
         if limited is not None:
             raise ApiError(429, "RateLimitExceeded", {"Retry-After": limited["retry_after"]})
+
+    def refuse_echoing_the_key(self, path, raw_body):
+        """The `echo_key` fault: an error that quotes the caller's key back, as careless proxies
+        and gateways do. A streamed image request has its 200 status line sent already, so its
+        error comes as a stream chunk; everything else is a 401 in the route's own error shape."""
+        header = self.headers.get("Authorization") or ""
+        key = header[7:].strip() if header.startswith("Bearer ") else header
+        if path == "/v1/images/generations":
+            try:
+                streamed = json.loads(raw_body or b"null").get("stream") is True
+            except (ValueError, AttributeError):
+                streamed = False
+            if streamed:
+                return openai_images.stream_error(self, f"Incorrect API key provided: {key}")
+            return self.send_json(401, {"error": {"message": f"Incorrect API key provided: {key}",
+                                                  "type": "invalid_request_error"}})
+        return self.send_error_message(401, f"Unauthorized: invalid API key {key}")
 
     def authenticate(self):
         if self.headers.get("Origin"):
@@ -330,6 +352,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "Not Found")
         data = self.find_asset(path)
         name = path.rsplit("/", 1)[-1]
+        if name == "model.glb" and self.emulator.model_file:
+            return self.serve_file(self.emulator.model_file, assets.content_type(name))
         faults = self.emulator.fault_rules
         truncate = faults.take("truncate_downloads", path)
         if truncate is not None:
@@ -350,6 +374,16 @@ class Handler(BaseHTTPRequestHandler):
                 damaged[index] ^= 0xFF
             data = bytes(damaged)
         self.send_body(200, data, assets.content_type(name))
+
+    def serve_file(self, file_path, content_type):
+        """A file from disk, streamed with its length (the model_file option)."""
+        with open(file_path, "rb") as source:
+            size = os.fstat(source.fileno()).st_size
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            shutil.copyfileobj(source, self.wfile, FILE_BLOCK)
 
     # --- OpenAI-compatible images ------------------------------------------------------------
 

@@ -80,6 +80,28 @@ def test_rate_limit_burst_with_retry_after(emulator):
     assert get(emulator, "/openapi/v1/balance").status_code == 200
 
 
+def test_echo_key_quotes_the_callers_key_back_in_each_routes_error_shape(emulator):
+    emulator.faults(echo_key=3)
+    meshy = get(emulator, "/openapi/v1/balance")
+    assert meshy.status_code == 401
+    assert meshy.json() == {"message": f"Unauthorized: invalid API key {emulator.paid_key}"}
+    image = post(emulator, "/v1/images/generations", {"model": "m", "prompt": "p"},
+                 key=emulator.test_key)
+    assert image.status_code == 401
+    assert image.json()["error"]["message"] == \
+        f"Incorrect API key provided: {emulator.test_key}"
+    # A streamed image request already has its 200: the error comes as a chunk, then [DONE].
+    streamed = post(emulator, "/v1/images/generations", {"model": "m", "prompt": "p",
+                                                          "stream": True}, stream=True)
+    assert streamed.status_code == 200
+    chunks = [line[5:].strip() for line in streamed.iter_lines(decode_unicode=True)
+              if line.startswith("data:")]
+    assert chunks[-1] == "[DONE]"
+    assert f"Incorrect API key provided: {emulator.paid_key}" in chunks[-2]
+    assert emulator.tasks_created == 0
+    assert get(emulator, "/openapi/v1/balance").status_code == 200   # three uses, then gone
+
+
 def test_drop_after_create_creates_charges_and_hangs_up(emulator):
     emulator.faults(drop_after_create=1)
     with pytest.raises(requests.exceptions.ConnectionError):
@@ -174,6 +196,26 @@ def test_blob_route_streams_a_valid_glb_of_the_requested_size(emulator):
     assert len(data) == 4 * 1024 * 1024 == int(response.headers["Content-Length"])
     doc, binary = read_glb(data)
     assert doc["buffers"][0]["byteLength"] == len(binary)
+
+
+def test_model_file_is_served_as_every_tasks_model_glb(emulator, tmp_path):
+    from tests.emulator.control import blob_header
+    header, _ = blob_header(1 << 20)
+    big = tmp_path / "big.glb"
+    big.write_bytes(header + bytes((1 << 20) - len(header)))
+    emulator.model_file = str(big)
+    try:
+        task = create_and_finish(emulator, T23D, PREVIEW)
+        response = requests.get(task["model_urls"]["glb"], timeout=30)
+        assert response.status_code == 200
+        assert response.content == big.read_bytes()
+        assert int(response.headers["Content-Length"]) == 1 << 20
+        # Only model.glb: the other files, and the usual checks (unknown task: 404), stay.
+        assert b"\nv " in requests.get(task["model_urls"]["obj"], timeout=30).content
+        missing = task["model_urls"]["glb"].replace(task["id"], "no-such-task")
+        assert requests.get(missing, timeout=30).status_code == 404
+    finally:
+        emulator.model_file = None
 
 
 def test_fail_tasks_waits_for_a_request_that_creates_a_task(emulator):
