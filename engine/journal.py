@@ -175,7 +175,7 @@ class Journal:
             if self._ready:
                 return
             try:
-                self._create_schema()
+                self._create_schema_when_free()
             except _Unreadable:
                 # A journal we cannot read must not stop Blender; keep it aside for inspection.
                 self._set_aside()
@@ -204,13 +204,29 @@ class Journal:
                 self._held_open.close()
                 self._held_open = None
 
+    def _create_schema_when_free(self):
+        """_create_schema, tried again while another process holds the file: two Blenders that
+        start together both open a new journal, and switching it to WAL needs the file to itself
+        (SQLite reports that as "locked" at once rather than waiting for its busy timeout)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                return self._create_schema()
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY,
+                                                                   sqlite3.SQLITE_LOCKED)
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
+
     def _create_schema(self):
         """Raises _Unreadable when the file is not a sound sqlite3 database."""
         try:
             db = self._connect()
             try:
                 # WAL is a property of the database file: set once, kept by every connection.
-                db.execute("PRAGMA journal_mode = WAL")
+                if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")
                 db.execute(_SCHEMA)
                 # The journal is small (settled entries are pruned): checking it whole is cheap,
                 # and finds damage now rather than in the middle of a job.
