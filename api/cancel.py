@@ -4,16 +4,18 @@
 A worker thread sitting in `recv()` on an SSE stream or a stalled download cannot check a flag.
 `interrupt_on_cancel` runs a small watcher thread for the duration of one response: when the
 cancel event is set it shuts the socket down for reading, which wakes the blocked read with an
-error the caller then reports as `Cancelled`. The watcher is joined on exit, so no thread outlives
-the call.
+error the caller then reports as `Cancelled`. The same watcher ends a response whose host online
+access no longer allows (the gate's `cut_off`); the caller sees a broken connection and retries,
+and the retry waits at the gate. The watcher is joined on exit, so no thread outlives the call.
 """
 
 import contextlib
-import logging
 import socket
 import threading
 
-log = logging.getLogger(__name__)
+from .secret import get_logger
+
+log = get_logger(__name__)
 
 # How often the watcher looks at the cancel event: the bound on how late a cancel takes effect.
 _WATCH_INTERVAL = 0.1
@@ -38,17 +40,22 @@ def interrupt(response):
 
 
 @contextlib.contextmanager
-def interrupt_on_cancel(cancel, response):
-    """Within this block, setting `cancel` interrupts reads on `response`."""
-    if cancel is None:
+def interrupt_on_cancel(cancel, response, cut_off=None):
+    """Within this block, setting `cancel`, or `cut_off()` turning true, interrupts reads on
+    `response`."""
+    if cancel is None and cut_off is None:
         yield
         return
     finished = threading.Event()
 
     def watch():
         while not finished.wait(_WATCH_INTERVAL):
-            if cancel.is_set():
+            if cancel is not None and cancel.is_set():
                 log.debug("cancel requested: interrupting the open response")
+                interrupt(response)
+                return
+            if cut_off is not None and cut_off():
+                log.info("online access went off: interrupting the open response")
                 interrupt(response)
                 return
 
