@@ -72,6 +72,7 @@ class Job:
         self.cancel = threading.Event()
         self.thread = None
         self.holds_slot = False
+        self.waiting = False     # its worker waits for online access (see api/gate.py)
         self.revision = 0        # bumped on every change; the UI mirrors only changed jobs
 
     @property
@@ -282,6 +283,10 @@ class Engine:
             self._hold_until = time.monotonic() + data.get("delay", QUEUE_FULL_BACKOFF)
             self._waiting.insert(0, job.id)
         elif kind == "message":
+            job.message = data["message"]
+        elif kind == "waiting":
+            # Online access is off ("" once it is back): the row says why nothing moves.
+            job.waiting = bool(data["message"])
             job.message = data["message"]
 
     def _spawn_follower(self, job):
