@@ -76,13 +76,16 @@ class MESHY_OT_generate(bpy.types.Operator):
     def concept_image(self, context, settings):
         from ..api.images import ConceptImages
         prefs = preferences.get(context)
-        url = prefs.image_base_url.strip().rstrip("/")
-        problem = preferences.base_url_problem(url) or preferences.offline_reason(context, url)
-        if not url or problem:
-            self.report({'ERROR'}, problem or "Set the image endpoint in the add-on preferences")
+        problem = preferences.image_source_problem(context)
+        if problem:
+            self.report({'ERROR'}, problem)
             return {'CANCELLED'}
-        runner = ConceptImages(url, prefs.image_api_key.strip(), prefs.image_model.strip(),
-                               settings.prompt.strip())
+        try:
+            runner = ConceptImages(prefs.image_base_url.strip().rstrip("/"),
+                                   prefs.image_api_key.strip(), prefs.image_model.strip(),
+                                   settings.prompt.strip(), gate=preferences.gate())
+        except CANNOT_SEND as exc:
+            return report(self, exc)
         try:
             job = jobs.submit(context, "concept_image", {}, request.label_for(
                 settings.prompt, "Concept image"), runner=runner)
