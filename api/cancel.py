@@ -31,12 +31,23 @@ def interrupt(response):
     except Exception:  # noqa: BLE001 - older urllib3 or released connection: try the socket
         pass
     try:
-        connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
-        sock = getattr(connection, "sock", None)
+        sock = _socket_of(raw)
         if sock is not None:
             sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
+
+
+def _socket_of(raw):
+    """The socket under a urllib3 1.x response. The connection's own `sock` is None once
+    http.client has handed the socket to the response (an answer that ends by closing, like an
+    SSE stream), so look inside the response's buffered reader as well."""
+    connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        reader = getattr(getattr(raw, "_fp", None), "fp", None)   # http.client's BufferedReader
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)  # its SocketIO's socket
+    return sock
 
 
 @contextlib.contextmanager

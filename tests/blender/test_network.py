@@ -224,6 +224,21 @@ def test_stop_works_while_a_job_waits_for_online_access(connected, jobs):
     assert not job.waiting
 
 
+def test_stop_cuts_a_silent_progress_stream_at_once(connected, jobs):
+    """On every urllib3 Blender ships (1.26 in 4.2): Stop does not wait for the next event. A
+    task queued on Meshy sends none for a long time (here PENDING for 12 s)."""
+    connected.task_seconds = 60.0
+    job = preview(jobs, "a very slow statue")
+    assert pump_until(jobs, lambda: job.status == "PENDING", timeout=10)
+    pump_for(jobs, 1.0)  # the stream is open and silent
+    started = time.monotonic()
+    assert bpy.ops.meshy.stop_job(job_id=job.id) == {'FINISHED'}
+    assert pump_until(jobs, lambda: job.status == "STOPPED", timeout=5)
+    assert time.monotonic() - started < 1.5
+    job.thread.join(2)
+    assert not job.thread.is_alive()
+
+
 @pytest.fixture
 def emulator_as_remote(connected):
     """The emulator judged as another computer: it needs online access like api.meshy.ai."""
@@ -237,12 +252,13 @@ def test_a_running_job_stops_sending_while_online_access_is_off_and_goes_on(emul
                                                                            jobs):
     emulator = emulator_as_remote
     set_online(True)
-    emulator.task_seconds = 3.0
+    emulator.task_seconds = 8.0
     job = preview(jobs, "a far-away teapot")
     assert pump_until(jobs, lambda: job.status == "IN_PROGRESS", timeout=10)
 
     set_online(False)
-    assert pump_until(jobs, lambda: job.waiting, timeout=5), job.message
+    # The open progress stream is cut at once (not when the task ends), and reopening it waits.
+    assert pump_until(jobs, lambda: job.waiting, timeout=2), job.message
     seen = len(emulator.request_log)
     pump_for(jobs, 1.5)
     assert len(emulator.request_log) == seen, "requests went on with online access off"
