@@ -66,6 +66,11 @@ def is_internal_address(address):
     return not address.is_global or address.is_multicast
 
 
+# Proxies and VPN clients in "fake-IP" mode answer every name with an address from the
+# benchmarking range and route it to the real host; a name resolving there is not a LAN host.
+_FAKE_IP_RANGE = ipaddress.ip_network("198.18.0.0/15")
+
+
 def _resolve(host, port):
     """Every address `host` resolves to ([] when it does not resolve)."""
     try:
@@ -221,7 +226,8 @@ class Gate:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
             for address in self._resolve(host, port):
                 resolved = _literal_address(address)
-                if resolved is not None and is_internal_address(resolved):
+                if resolved is not None and is_internal_address(resolved) and \
+                        resolved not in _FAKE_IP_RANGE:
                     raise self._refused(parts, purpose, source_host)
 
     @staticmethod

@@ -46,9 +46,12 @@ def test_host_names_are_judged_by_every_address_they_resolve_to():
     names = {"cdn.example.com": ["93.184.216.34"],
              "sneaky.example.com": ["93.184.216.34", "127.0.0.1"],
              "lan.example.com": ["192.168.0.10"],
-             "nowhere.example.com": []}
+             "nowhere.example.com": [],
+             "proxied.example.com": ["198.18.0.42"]}
     gate = Gate(resolve=lambda host, port: names[host])
     assert gate.admit_from(REMOTE, "https://cdn.example.com/a.glb", "downloading results")
+    # A fake-IP proxy answers every name from 198.18.0.0/15 and forwards it: not a LAN host.
+    assert gate.admit_from(REMOTE, "https://proxied.example.com/a.glb", "downloading results")
     # A name that does not resolve cannot be reached either: the request fails on its own.
     assert gate.admit_from(REMOTE, "https://nowhere.example.com/a.glb", "downloading results")
     for name in ("sneaky.example.com", "lan.example.com"):
