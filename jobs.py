@@ -150,6 +150,8 @@ def tick(context=None):
     if _engine is None:
         return False
     context = context or bpy.context
+    # Workers cannot read bpy: the gate learns the online-access switch from here.
+    preferences.note_online_access()
     before = {job.id: (job.status, job.progress) for job in _engine.jobs.values()}
     changed = _engine.pump()
     ready = _importable(context, changed)
@@ -305,6 +307,7 @@ def _mirror(context):
         row.progress = job.progress
         row.queue_position = job.queue_position
         row.message = job.message[:1024]
+        row.waiting = job.waiting
         row.doc_url = job.doc_url
         row.credits = job.credits
         row.task_id = job.task_id
@@ -393,9 +396,10 @@ def _on_load_post(*_args):
     # A file saved while its jobs ran picks them up again as soon as it is opened.
     mine = [e for e in resumable if current and e.get("options", {}).get("blend_file") == current]
     if mine:
+        from .api.errors import MeshyError
         try:
             resume(bpy.context, mine)
-        except preferences.ConnectionSetupError as exc:
+        except (preferences.ConnectionSetupError, MeshyError) as exc:
             print(f"Meshy: {len(mine)} generation(s) of this file wait to resume: {exc}")
     ensure_watching()
 

@@ -1,15 +1,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Add-on preferences, and the connection policy built on them: which key, which server, whether
-Blender may go online, and the one client per (key, server).
+Blender may go online, the one gate every request passes, and the one client per (key, server).
 
 Preferences live in Blender's user preferences, never in a .blend file, which is why the key is
 kept here (PASSWORD subtype: drawn as dots, never printed). The key comes from the MESHY_API_KEY
 environment variable when it is set (it wins), otherwise from these preferences. It is read at
 the moment a client is made and never copied onto Scene data, into a log or into a message.
+What is typed in is checked here (`base_url_problem`, `key_problem`); the draw shows the problem
+under the field, and make_client refuses with the same sentence.
+
+The gate (api/gate.py) is owned here: every client and image job gets it, and jobs.tick() hands
+it Blender's online-access switch (`note_online_access`), which worker threads cannot read.
 """
 
 import os
-from urllib.parse import urlsplit
 
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
@@ -22,6 +26,7 @@ TEST_MODE_KEY = "msy_dummy_api_key_for_test_mode_12345678"
 
 
 _clients = {}  # (key, base URL) -> MeshyClient
+_gate = None   # the api.gate.Gate of this session, made with the first client
 
 
 class ConnectionSetupError(Exception):
@@ -48,15 +53,41 @@ def key_source(context=None):
     return "test" if key == TEST_MODE_KEY else "preferences"
 
 
-def base_url_problem(url):
-    """Why this base URL cannot be used, or "" when it is fine."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        return "The API base URL must look like https://api.meshy.ai"
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        return ("Plain http is only allowed for this computer (localhost, 127.0.0.1); "
-                "use https:// for " + parts.hostname)
-    return ""
+def gate():
+    """The session's gate (api/gate.py), with Blender's online-access switch as last seen."""
+    global _gate
+    if _gate is None:
+        # Imported here: the api package brings requests, which register() need not pay for.
+        from .api.gate import Gate
+        _gate = Gate(online=bpy.app.online_access)
+    return _gate
+
+
+def note_online_access():
+    """Main thread: hand Blender's online-access switch to the gate (workers cannot read bpy).
+    Cheap enough for every tick; nothing to do before the first client exists."""
+    if _gate is not None:
+        _gate.online = bpy.app.online_access
+
+
+def base_url_problem(url, field="The API base URL"):
+    """Why this base URL cannot be used (a sentence saying what to fix), or "" when it is fine."""
+    from .api.urls import base_url_problem as problem
+    return problem(url, field)
+
+
+def key_problem(key, field="The API key"):
+    """Why this key cannot be sent (a sentence saying what to fix), or "" when it can (an empty
+    key is not a problem of the key: callers say "add one")."""
+    from .api.secret import key_problem as problem
+    return problem(key, field) if key.strip() else ""
+
+
+def configured_key_problem(context=None):
+    """key_problem() of the key in use, named after where it comes from."""
+    field = ("The MESHY_API_KEY environment variable" if key_source(context) == "environment"
+             else "The API key")
+    return key_problem(api_key(context), field)
 
 
 def base_url(context=None):
@@ -65,7 +96,7 @@ def base_url(context=None):
 
 def needs_online_access(url):
     """Loopback servers (the emulator, a local proxy) are not "online"."""
-    return not is_loopback_host(urlsplit(url).hostname)
+    return gate().needs_online_access(url)
 
 
 def offline_reason(context=None, url=None):
@@ -94,13 +125,33 @@ def make_client(context=None):
         raise ConnectionSetupError(
             "No Meshy API key. Add one in Edit > Preferences > Add-ons > Meshy for Blender, "
             "or set the MESHY_API_KEY environment variable")
+    problem = configured_key_problem(context)
+    if problem:
+        raise ConnectionSetupError(problem)
+    note_online_access()
     client = _clients.get((key, url))
     if client is None:
         from .api.client import MeshyClient
+        from .api.errors import MeshyError
         # One client (one requests.Session, one connection pool) per key and server, shared by
         # every job and call: connections are reused instead of a TLS handshake per request.
-        client = _clients[(key, url)] = MeshyClient(key, base_url=url)
+        try:
+            client = MeshyClient(key, base_url=url, gate=gate())
+        except MeshyError as exc:  # the checks above should have said it; never a traceback
+            raise ConnectionSetupError(str(exc)) from None
+        _clients[(key, url)] = client
     return client
+
+
+def image_source_problem(context=None):
+    """Why concept images cannot be requested from the OpenAI-compatible endpoint, or ""."""
+    prefs = get(context)
+    url = prefs.image_base_url.strip().rstrip("/")
+    if not url:
+        return "Set the image endpoint in the add-on preferences"
+    return (base_url_problem(url, "The Image API base URL")
+            or key_problem(prefs.image_api_key, "The Image API key")
+            or offline_reason(context, url))
 
 
 def close_clients():
@@ -176,11 +227,12 @@ class MESHY_AddonPreferences(bpy.types.AddonPreferences):
         row.prop(self, "api_key")
         row.operator("meshy.use_test_key", text="Use Test-Mode Key")
 
+        _draw_problem(col, configured_key_problem(context))
+
         col.prop(self, "base_url")
         problem = base_url_problem(self.base_url)
-        if problem:
-            col.label(text=problem, icon='ERROR')
-        if not bpy.app.online_access and needs_online_access(self.base_url):
+        _draw_problem(col, problem)
+        if not problem and not bpy.app.online_access and needs_online_access(self.base_url):
             col.label(text="Online access is disabled: Preferences > System > Network", icon='INFO')
         col.operator("meshy.test_connection", icon='URL')
 
@@ -192,8 +244,17 @@ class MESHY_AddonPreferences(bpy.types.AddonPreferences):
         box = layout.box()
         box.label(text="Concept Images (OpenAI-compatible endpoint)")
         box.prop(self, "image_base_url")
+        if self.image_base_url.strip():
+            _draw_problem(box, base_url_problem(self.image_base_url, "The Image API base URL"))
         box.prop(self, "image_api_key")
+        _draw_problem(box, key_problem(self.image_api_key, "The Image API key"))
         box.prop(self, "image_model")
+
+
+def _draw_problem(layout, problem):
+    """A problem with what was typed, under its field."""
+    if problem:
+        layout.label(text=problem, icon='ERROR')
 
 
 def draw_key_status(layout, context):

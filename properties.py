@@ -409,6 +409,7 @@ class MESHY_PG_job(bpy.types.PropertyGroup):
     progress: FloatProperty(min=0.0, max=1.0, subtype='FACTOR')
     queue_position: IntProperty(description="Tasks ahead of this one on Meshy (0 when running)")
     message: StringProperty()
+    waiting: BoolProperty(description="Waiting for online access to be allowed again")
     doc_url: StringProperty()
     credits: IntProperty()
     task_id: StringProperty()

@@ -98,19 +98,12 @@ def uses_image_source(context):
     return s.mode == 'TEXT_TO_IMAGE' and s.use_openai_images
 
 
-def _image_source_problem(context):
-    url = preferences.get(context).image_base_url.strip()
-    if not url:
-        return "Set the image endpoint in the add-on preferences"
-    return preferences.base_url_problem(url) or preferences.offline_reason(context, url)
-
-
 def problem(context):
     """Why the current settings cannot be sent, or "" when they can."""
     s = context.scene.meshy
     mode = s.mode
     if uses_image_source(context):
-        return _prompt_problem(s.prompt) or _image_source_problem(context)
+        return _prompt_problem(s.prompt) or preferences.image_source_problem(context)
     if mode in ('TEXT_TO_3D', 'TEXT_TO_IMAGE', 'IMAGE_TO_IMAGE'):
         found = _prompt_problem(s.prompt)
         if found:
@@ -253,7 +246,7 @@ def _concept_request(context):
     prefs = preferences.get(context)
     prompt = context.scene.meshy.prompt.strip()
     runner = ConceptImages(prefs.image_base_url.strip().rstrip("/"), prefs.image_api_key.strip(),
-                           prefs.image_model.strip(), prompt)
+                           prefs.image_model.strip(), prompt, gate=preferences.gate())
     return Request(results.CONCEPT_IMAGE, {}, label_for(prompt, "Concept image"), runner=runner,
                    service=prefs.image_model.strip() or "the image service")
 

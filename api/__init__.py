@@ -8,7 +8,8 @@
     for f in result_files("text_to_3d_preview", task):
         client.download(f.url, cache_dir, task_id, "text_to_3d_preview", f.role, f.fmt)
 
-Modules: client (HTTP, retries, create-once), tasks (the family table: validation, cost, result
+Modules: client (HTTP, retries, create-once), gate (the one gate every request passes: https,
+online access, redirects), secret (keys kept out of every message and log), tasks (the family table: validation, cost, result
 files), stream (following a task), download (checked, atomic downloads), media (data URIs),
 images (concept images from an OpenAI-compatible service, and the job runner for them), errors (what can go wrong).
 Pillow and sseclient are imported only by the functions that need them, and the package itself
@@ -21,6 +22,7 @@ import importlib
 # interface reads its facts from there at registration) does not import requests and the client.
 _HOMES = {
     "MeshyClient": "client", "DEFAULT_BASE_URL": "client", "RetryPolicy": "retry",
+    "Gate": "gate",
     "KINDS": "tasks", "family": "tasks", "validate": "tasks", "cost": "tasks",
     "result_files": "tasks", "ResultFile": "tasks",
     "image_data_uri": "media", "model_data_uri": "media", "DataURI": "media",
@@ -29,7 +31,8 @@ _HOMES = {
         "MeshyError", "ValidationError", "InputError", "InsecureURL", "Cancelled",
         "ConnectionFailed", "DownloadError", "FollowTimeout", "RequestError", "BadRequest",
         "AuthError", "InsufficientCredits", "Forbidden", "NotFound", "Unprocessable",
-        "RateLimited", "ServerError", "TaskFailed", "TaskCanceled")},
+        "RateLimited", "ServerError", "TaskFailed", "TaskCanceled", "InvalidKey", "NotMeshyAPI",
+        "OnlineAccessDisabled")},
 }
 
 __all__ = list(_HOMES)

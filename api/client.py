@@ -4,7 +4,9 @@
 It owns the session, authentication, (connect, read) timeouts, retries with backoff, the mapping
 of HTTP failures onto `errors`, and the rule that a create is never sent twice blindly: when a
 POST may have reached the server (timeout, dropped connection, 5xx), the family's list endpoint
-is searched for the task it created before anything is sent again.
+is searched for the task it created before anything is sent again. Every request passes the
+client's gate (gate.py) first, and the API's redirects are never followed: they could carry the
+Authorization header to another host.
 
 Threads: a client may be shared by worker threads. Every call keeps its state on the stack; the
 shared pieces are the requests.Session (whose urllib3 pool is thread-safe, and whose headers and
@@ -14,22 +16,24 @@ offset, ids already attributed to a create). One client per worker thread works 
 
 import collections
 import email.utils
-import logging
 import threading
 import time
+from urllib.parse import urlsplit
 
 import requests
 
 from . import download as _download
 from . import jsonbody, retry, stream, tasks
-from .errors import (Cancelled, ConnectionFailed, MeshyError, RateLimited, ServerError,
-                     ValidationError, request_error)
+from .errors import (Cancelled, ConnectionFailed, MeshyError, NotMeshyAPI, RateLimited,
+                     RequestError, ServerError, ValidationError, request_error)
+from .gate import Gate
 from .retry import RetryPolicy, as_policy, parse_retry_after
-from .secret import Secret, redact
+from .secret import Secret, get_logger, redact
 from .transport import TransportError, describe_connection_error, server_message
 from .urls import DEFAULT_BASE_URL, for_log, host_of, join, join_path, normalize_base_url
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
+PURPOSE = "the Meshy API"
 
 DEFAULT_USER_AGENT = "meshy-for-blender"
 BALANCE_PATH = "/openapi/v1/balance"
@@ -72,16 +76,18 @@ class MeshyClient:
     GET/stream/download is tried again (an int or a RetryPolicy). session: a requests.Session to
     use (the client never turns off TLS verification on it). poll_interval: (first, longest)
     seconds between polls when streaming is not available. stream_read_timeout: seconds an SSE
-    stream may stay silent before it is reopened.
+    stream may stay silent before it is reopened. gate: the Gate every request passes (online
+    access, https, redirects); an always-online one when None.
     """
 
     def __init__(self, api_key, base_url=DEFAULT_BASE_URL, timeout=(5, 30), retries=4,
                  session=None, user_agent=DEFAULT_USER_AGENT, poll_interval=(1.0, 10.0),
-                 stream_read_timeout=60.0):
+                 stream_read_timeout=60.0, gate=None):
         self._key = Secret(api_key)
         if not self._key:
             raise MeshyError("No Meshy API key is set; add one in the add-on preferences.")
-        self.base_url = normalize_base_url(base_url, "the Meshy API")
+        self.gate = gate or Gate()
+        self.base_url = normalize_base_url(base_url, PURPOSE)
         self.host = host_of(self.base_url)
         connect, read = timeout if isinstance(timeout, (tuple, list)) else (timeout, timeout)
         self.timeout = (float(connect), float(read))
@@ -125,7 +131,8 @@ class MeshyClient:
 
         A POST is sent again only when it certainly did not create a task: it never connected,
         it was rate limited, or a lookup through the list endpoint found no task it could have
-        created. When that cannot be established, ConnectionFailed(maybe_created=True) is raised.
+        created. When that cannot be established, ConnectionFailed (no answer) or ServerError
+        (an answer we could not use) is raised with maybe_created=True.
         """
         fam = tasks.family(kind)
         payload = tasks.validate(kind, payload)
@@ -143,6 +150,7 @@ class MeshyClient:
                     attempt += 1
                     continue
                 uncertain, failure = exc.reason, ConnectionFailed(self.host, exc.reason)
+                answer = None
                 pauses = _LOOKUP_PAUSES
             else:
                 with response:
@@ -153,7 +161,7 @@ class MeshyClient:
                             log.info("created %s task %s", kind, task_id)
                             return task_id
                         uncertain = "the answer held no task id"
-                        failure = ServerError(response.status_code, uncertain)
+                        failure = answer = ServerError(response.status_code, uncertain)
                         pauses = _LOOKUP_AFTER_ANSWER
                     else:
                         failure = self._error(response, kind, payload)
@@ -163,13 +171,17 @@ class MeshyClient:
                                                  f"create {kind}: rate limited", failure)
                             attempt += 1
                             continue
+                        if failure.status == 404 and self._api_is_missing():
+                            raise self._not_meshy_api(failure, url)
                         if not isinstance(failure, ServerError):
                             raise failure
+                        answer = failure
                         uncertain = f"the server answered HTTP {response.status_code}"
                         pauses = (_LOOKUP_PAUSES if response.status_code in _GATEWAY_STATUSES
                                   else _LOOKUP_AFTER_ANSWER)
             # The request may have created a task: look for it before sending again.
-            found = self._find_created(fam, payload, started_ms, uncertain, pauses, cancel)
+            found = self._find_created(fam, payload, started_ms, uncertain, pauses, cancel,
+                                       answer)
             if found:
                 return found
             if attempt + 1 >= self.retry.attempts:
@@ -200,7 +212,7 @@ class MeshyClient:
             raise ValidationError("sort_by", "must be '+created_at' or '-created_at'")
         params = {"page_num": page_num, "page_size": page_size, "sort_by": sort_by}
         data = self._call("GET", join_path(self.base_url, fam.list_path), params=params,
-                          cancel=cancel)
+                          cancel=cancel, api_address=True)
         if isinstance(data, dict):
             data = next((v for k, v in data.items() if k in ("result", "data", "tasks")
                          and isinstance(v, list)), None)
@@ -226,7 +238,8 @@ class MeshyClient:
 
     def balance(self, cancel=None):
         """The account's credit balance."""
-        data = self._call("GET", join_path(self.base_url, BALANCE_PATH), cancel=cancel)
+        data = self._call("GET", join_path(self.base_url, BALANCE_PATH), cancel=cancel,
+                          api_address=True)
         try:
             return int(data["balance"])
         except (TypeError, KeyError, ValueError):
@@ -236,7 +249,7 @@ class MeshyClient:
         """The animation library: a list of dicts (action_id, name, category, preview...)."""
         # A public document: no reason to send the key with it.
         data = self._call("GET", join_path(self.base_url, ANIMATION_CATALOGUE_PATH),
-                          cancel=cancel, auth=False)
+                          cancel=cancel, auth=False, api_address=True)
         if isinstance(data, dict):
             data = next((v for v in data.values() if isinstance(v, list)), None)
         if not isinstance(data, list):
@@ -247,9 +260,11 @@ class MeshyClient:
                  max_bytes=DEFAULT_DOWNLOAD_MAX_BYTES, cancel=None):
         """Fetch one result file into dest_dir; returns its path (named from task id, kind, role
         and format, never from the URL). Validated and written atomically; see `download`."""
+        # The URL came from the API's answer: the gate judges it as a redirect from there.
         return _download.fetch(self._session, url, dest_dir, _download.file_name(
             task_id, kind, role, fmt), fmt, max_bytes=max_bytes, policy=self.retry,
-            timeout=self.timeout, cancel=cancel, user_agent=self.user_agent)
+            timeout=self.timeout, cancel=cancel, user_agent=self.user_agent, gate=self.gate,
+            source=self.base_url)
 
     # --- HTTP plumbing -------------------------------------------------------------------------
 
@@ -264,6 +279,7 @@ class MeshyClient:
         """One request, no retries. Raises TransportError when no HTTP answer arrived."""
         if cancel is not None and cancel.is_set():
             raise Cancelled()
+        self.gate.admit(url, PURPOSE)
         headers = self._headers(auth, accept)
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -300,8 +316,11 @@ class MeshyClient:
         return response
 
     def _call(self, method, url, *, params=None, cancel=None, expect_json=True, auth=True,
-              gone_is_done=False):
-        """A GET or DELETE with retries on connection errors, timeouts, 5xx and 429."""
+              gone_is_done=False, api_address=False):
+        """A GET or DELETE with retries on connection errors, timeouts, 5xx and 429.
+
+        api_address: `url` is one every Meshy API has (a collection, the balance), so a 404
+        means the base URL is wrong, not that something was deleted."""
         for attempt in range(self.retry.attempts):
             try:
                 response = self._send(method, url, params=params, cancel=cancel, auth=auth)
@@ -319,7 +338,10 @@ class MeshyClient:
                                          f"{method} {for_log(url)}: HTTP {status}", error)
                     continue
                 if not response.ok:
-                    raise self._error(response)
+                    error = self._error(response)
+                    if status == 404 and api_address:
+                        raise self._not_meshy_api(error, url)
+                    raise error
                 if not expect_json:
                     return None
                 try:
@@ -355,6 +377,22 @@ class MeshyClient:
                              balance=balance, needed=needed,
                              advice=explain(status, message) if explain else None)
 
+    def _not_meshy_api(self, error, url):
+        path = urlsplit(url).path
+        return NotMeshyAPI(404, error.message, advice=(
+            f"The API Base URL does not lead to the Meshy API: {self.host} has no {path}. Check "
+            f"the API Base URL in the preferences (normally {DEFAULT_BASE_URL})."))
+
+    def _api_is_missing(self):
+        """After a 404 from a create (which may be about an input task): whether the balance,
+        which every Meshy API has, is missing too, i.e. the base URL is wrong."""
+        try:
+            response = self._send("GET", join_path(self.base_url, BALANCE_PATH))
+        except (MeshyError, TransportError):
+            return False
+        with response:
+            return response.status_code == 404
+
     def _balance_if_possible(self):
         try:
             response = self._send("GET", join_path(self.base_url, BALANCE_PATH))
@@ -376,11 +414,14 @@ class MeshyClient:
 
     # --- finding the task an uncertain POST created ----------------------------------------------
 
-    def _find_created(self, fam, payload, started_ms, reason, pauses, cancel):
-        """The id of the task our uncertain POST created, or None when it certainly created none."""
+    def _find_created(self, fam, payload, started_ms, reason, pauses, cancel, answer=None):
+        """The id of the task our uncertain POST created, or None when it certainly created none.
+
+        answer: the ServerError the POST was answered with, or None when no answer arrived; it
+        decides whether a failed lookup is told as "could not reach" or "answered HTTP n".
+        """
         if fam.list_path is None:
-            raise ConnectionFailed(self.host, f"{reason}, and {fam.label} tasks cannot be listed "
-                                   "to check", maybe_created=True)
+            raise self._unconfirmed(answer, reason, f"{fam.label} tasks cannot be listed to check")
         for pause in pauses:
             try:
                 retry.wait(pause, cancel)
@@ -388,8 +429,8 @@ class MeshyClient:
             except Cancelled:
                 raise Cancelled("Creating the task", maybe_created=True) from None
             except MeshyError as exc:
-                raise ConnectionFailed(self.host, f"{reason}, and the task list could not be "
-                                       f"checked ({exc})", maybe_created=True) from exc
+                raise self._unconfirmed(answer, reason, "the task list could not be checked "
+                                        f"({_briefly(exc)})") from exc
             match = self._match_created(fam, payload, listed, started_ms)
             if match:
                 log.warning("create %s: %s, but the task had been created: %s", fam.kind,
@@ -397,6 +438,14 @@ class MeshyClient:
                 _claim(match)
                 return match
         return None
+
+    def _unconfirmed(self, answer, reason, detail):
+        """The error for a create that may have made a task, when we could not find out."""
+        if answer is None:
+            return ConnectionFailed(self.host, f"{reason}, and {detail}", maybe_created=True)
+        return ServerError(answer.status, answer.message, maybe_created=True, advice=(
+            f"The request reached Meshy, but {detail}, so it may already have created a task "
+            "(and used credits); it was not sent again. Check your task list before retrying."))
 
     def _match_created(self, fam, payload, listed, started_ms):
         known = self._clock_offset_ms is not None
@@ -437,6 +486,15 @@ class MeshyClient:
 
     def _server_now_ms(self):
         return time.time() * 1000 + (self._clock_offset_ms or 0)
+
+
+def _briefly(error):
+    """A few words for an error inside another error's message."""
+    if isinstance(error, RequestError):
+        return f"the server answered HTTP {error.status}"
+    if isinstance(error, ConnectionFailed):
+        return error.reason
+    return str(error)
 
 
 __all__ = ["MeshyClient", "RetryPolicy", "DEFAULT_BASE_URL"]

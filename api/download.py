@@ -9,14 +9,15 @@ truncated or corrupt file is fetched again; when the tries run out the caller ge
 DownloadError and nothing half-written is left behind, so a broken file is never imported.
 
 File names come from task id, kind, role and format; the URL (whose path is the server's choice)
-never decides where a file goes. Downloads go only to https hosts (plain http only to this
-computer), and carry no API key: result URLs are pre-signed.
+never decides where a file goes. Every hop, redirects included, passes the gate (gate.py): https
+only (plain http only to this computer), online access, and nothing handed over by another
+computer may lead into this one or a private network. Downloads carry no API key: result URLs
+are pre-signed.
 """
 
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import re
 import struct
@@ -29,9 +30,13 @@ import urllib3
 from . import retry
 from .cancel import interrupt_on_cancel
 from .errors import Cancelled, DownloadError, MeshyError
-from .urls import check_url, for_log, host_of
+from .gate import Gate, check_url
+from .secret import get_logger
+from .transport import describe_connection_error
+from .urls import for_log, host_of
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
+PURPOSE = "downloading results"
 
 _BLOCK = 1024 * 1024
 _MAX_REDIRECTS = 5
@@ -97,15 +102,22 @@ def file_name(task_id, kind, role, fmt):
 
 
 def fetch(session, url, dest_dir, name, fmt, *, max_bytes, policy, timeout, cancel=None,
-          user_agent=None):
-    """Download `url` to dest_dir/name, checked as `fmt`; returns the path."""
-    check_url(url, "downloading results")
+          user_agent=None, gate=None, source=None):
+    """Download `url` to dest_dir/name, checked as `fmt`; returns the path.
+
+    gate: the Gate every hop passes (an always-online one when None). source: the URL of the
+    server that handed us `url` (the API base URL); the gate holds `url` to the same rule as a
+    redirect from there.
+    """
+    gate = gate or Gate()
+    check_url(url, PURPOSE)  # a URL that can never be fetched fails before any folder is made
     os.makedirs(dest_dir, exist_ok=True)
     destination = os.path.join(dest_dir, name)
     last = None
     for attempt in range(policy.attempts):
         try:
-            return _attempt(session, url, destination, fmt, max_bytes, timeout, cancel, user_agent)
+            return _attempt(session, url, destination, fmt, max_bytes, timeout, cancel,
+                            user_agent, gate, source)
         except _Retryable as exc:
             last = exc
             if attempt + 1 >= policy.attempts:
@@ -120,11 +132,16 @@ def fetch(session, url, dest_dir, name, fmt, *, max_bytes, policy, timeout, canc
                         "It was not imported; try again later.")
 
 
-def _open(session, url, timeout, cancel, user_agent):
-    """GET with redirects followed by hand, so every hop is held to the https rule."""
+def _open(session, url, timeout, cancel, user_agent, gate, source):
+    """GET with redirects followed by hand, so every hop passes the gate. Returns the response
+    and the URL it came from."""
     headers = {"Accept-Encoding": "identity"}
     if user_agent:
         headers["User-Agent"] = user_agent
+    if source:
+        gate.admit_from(source, url, PURPOSE)
+    else:
+        gate.admit(url, PURPOSE)
     for _ in range(_MAX_REDIRECTS + 1):
         if cancel is not None and cancel.is_set():
             raise Cancelled("The download")
@@ -134,21 +151,24 @@ def _open(session, url, timeout, cancel, user_agent):
         except requests.exceptions.SSLError as exc:
             raise DownloadError(f"The secure connection to {host_of(url)} failed (certificate "
                                 "could not be verified).") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise _Retryable(describe_connection_error(exc)[0]) from None
         except requests.exceptions.RequestException as exc:
             raise _Retryable(f"no answer ({type(exc).__name__})") from None
         if response.is_redirect:
             target = requests.compat.urljoin(url, response.headers.get("Location", ""))
             response.close()
-            check_url(target, "downloading results")
+            gate.admit_from(url, target, PURPOSE)
             url = target
             continue
-        return response
+        return response, url
     raise DownloadError(f"Too many redirects while downloading from {host_of(url)}.")
 
 
-def _attempt(session, url, destination, fmt, max_bytes, timeout, cancel, user_agent):
-    response = _open(session, url, timeout, cancel, user_agent)
-    with response, interrupt_on_cancel(cancel, response):
+def _attempt(session, url, destination, fmt, max_bytes, timeout, cancel, user_agent, gate,
+             source):
+    response, final_url = _open(session, url, timeout, cancel, user_agent, gate, source)
+    with response, interrupt_on_cancel(cancel, response, gate.cut_off(final_url)):
         status = response.status_code
         if status in (403, 404, 410):
             raise DownloadError(

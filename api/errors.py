@@ -3,9 +3,12 @@
 
 Each exception carries `user_message`: a sentence a person can act on, and `str(e)` is that same
 sentence, so the Blender side can show any `MeshyError` as is. Messages are built from what the
-server said and what we know locally; they never contain the API key (the client redacts the
-server's text before it gets here) and never contain signed asset URLs.
+server said and what we know locally; they never contain a key (every message, and the server's
+own text kept beside it, is redacted against every known secret when the exception is made; see
+`secret`) and never contain signed asset URLs.
 """
+
+from .secret import redact
 
 # Task error types the errors page says are worth retrying ("often transient", "retry the
 # request"); `invalid_input` needs a changed input instead.
@@ -34,6 +37,7 @@ class MeshyError(Exception):
     """Base of everything the client raises on purpose."""
 
     def __init__(self, user_message):
+        user_message = redact(user_message)
         super().__init__(user_message)
         self.user_message = user_message
 
@@ -56,15 +60,31 @@ class InputError(MeshyError):
     """An image or model given to us cannot be read, is of an unsupported type, or is too big."""
 
 
-class InsecureURL(MeshyError):
-    """A URL we were asked to use is not https (plain http is only allowed to this computer)."""
+class InvalidKey(MeshyError, ValueError):
+    """A key that cannot be sent (control characters, spaces...); the message never quotes it."""
 
-    def __init__(self, scheme, host, purpose):
+
+class InsecureURL(MeshyError):
+    """A URL the gate will not send to: not https (plain http is only allowed to this computer),
+    carrying credentials, or reached from another host and leading into this computer or a
+    private network. `reason` replaces the default explanation."""
+
+    def __init__(self, scheme, host, purpose, reason=None):
         self.scheme = scheme
         self.host = host
-        super().__init__(
-            f"Refusing to use {scheme or 'a non-web'}:// for {purpose} on {host or 'an unknown host'}: "
-            "only https is allowed, and plain http only for this computer (localhost, 127.0.0.1).")
+        reason = reason or ("only https is allowed, and plain http only for this computer "
+                            "(localhost, 127.0.0.1)")
+        super().__init__(f"Refusing to use {scheme or 'a non-web'}:// for {purpose} on "
+                         f"{host or 'an unknown host'}: {reason}.")
+
+
+class OnlineAccessDisabled(MeshyError):
+    """Blender's online access is off and the request was for another computer: nothing was sent."""
+
+    def __init__(self, host):
+        self.host = host
+        super().__init__(f"Online access is disabled, so nothing was sent to {host}. Allow it in "
+                         "Preferences > System > Network (\"Allow Online Access\"), then try again.")
 
 
 class Cancelled(MeshyError):
@@ -122,7 +142,7 @@ class RequestError(MeshyError):
 
     def __init__(self, status, message, advice=None, service="Meshy"):
         self.status = status
-        self.message = message or ""
+        self.message = redact(message or "")
         detail = f": {self.message}" if self.message else ""
         who = service[:1].upper() + service[1:]
         super().__init__(f"{who} answered HTTP {status}{detail}. {advice or self.default_advice}")
@@ -163,6 +183,14 @@ class NotFound(RequestError):
                       "(results are kept for 3 days).")
 
 
+class NotMeshyAPI(RequestError):
+    """404 from an address every Meshy API has (create, list, balance): the base URL is wrong.
+    Deliberately not a NotFound: nothing says a task is gone."""
+
+    default_advice = ("The API Base URL does not lead to the Meshy API (it has no such address); "
+                      "check the API Base URL in the preferences (normally https://api.meshy.ai).")
+
+
 class Unprocessable(RequestError):
     default_advice = ("Meshy could not process this input; rigging needs a textured humanoid "
                       "character facing +Z.")
@@ -185,8 +213,15 @@ class RateLimited(RequestError):
 
 
 class ServerError(RequestError):
+    """5xx, or an answer we could not use. `maybe_created` is True when it answered a create
+    whose outcome could not be confirmed: the caller must not send it again blindly."""
+
     default_advice = ("The server had a problem; try again in a few minutes "
                       "(status page: https://status.meshy.ai).")
+
+    def __init__(self, status, message, advice=None, service="Meshy", maybe_created=False):
+        self.maybe_created = maybe_created
+        super().__init__(status, message, advice, service)
 
 
 _BY_STATUS = {400: BadRequest, 401: AuthError, 403: Forbidden, 404: NotFound, 422: Unprocessable}
@@ -221,7 +256,7 @@ class TaskFailed(MeshyError):
         self.task_id = task_id
         self.type = type or ""
         self.code = code or ""
-        self.message = message or ""
+        self.message = redact(message or "")
         self.doc_url = doc_url or ""
         self.retryable = (self.type in RETRYABLE_TASK_ERROR_TYPES
                           or self.code in RETRYABLE_TASK_ERROR_CODES)

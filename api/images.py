@@ -11,14 +11,14 @@ connection alive with SSE: `data:` chunks whose `data` list is empty while it wo
 comments, a chunk with the images, and `data: [DONE]`.
 
 A generation is paid for, and the endpoint has no way to look up a request whose answer was lost,
-so it is never sent again once it may have reached the server.
+so it is never sent again once it may have reached the server. For the same reason an image
+stream is not cut when online access goes off: the gate is asked before the request is sent.
 """
 
 import base64
 import binascii
 import io
 import json
-import logging
 import os
 import re
 import uuid
@@ -30,12 +30,13 @@ from . import retry
 from .cancel import interrupt_on_cancel
 from .errors import Cancelled, ConnectionFailed, DownloadError, MeshyError, ServerError, \
     ValidationError, request_error
+from .gate import Gate
 from .retry import as_policy, parse_retry_after
-from .secret import Secret, redact
+from .secret import Secret, get_logger, redact
 from .transport import describe_connection_error, server_message, stream_chunks
 from .urls import for_log, host_of, normalize_base_url
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SERVICE = "the image service"
 _ADVICE = {401: "Check the image service key in the add-on preferences.",
@@ -53,13 +54,15 @@ def endpoint(base_url):
 
 def generate_images(base_url, api_key, model, prompt, n=1, size=None, response_format="url",
                     stream=False, timeout=(5, 180), quality=None, output_format=None,
-                    session=None, retries=2, cancel=None, on_event=None):
+                    session=None, retries=2, cancel=None, on_event=None, gate=None):
     """Generate `n` images; returns a list with a URL (str) or the image bytes for each.
 
     on_event(dict(status=...)) is called for stream progress chunks. Raises the same errors as
     the Meshy client (AuthError, RateLimited, ConnectionFailed, ...), naming this service.
+    gate: the Gate the request passes (an always-online one when None).
     """
     key = Secret(api_key)
+    gate = gate or Gate()
     if not key:
         raise MeshyError("No API key for the image service; add one in the add-on preferences.")
     body = _request_body(model, prompt, n, size, response_format, stream, quality, output_format)
@@ -69,6 +72,7 @@ def generate_images(base_url, api_key, model, prompt, n=1, size=None, response_f
     session = session or requests.Session()
     try:
         for attempt in range(policy.attempts):
+            gate.admit(url, "image generation")
             response = _post(session, url, key, body, stream, timeout, cancel)
             with response, interrupt_on_cancel(cancel, response):
                 if response.status_code == 429:
@@ -180,7 +184,7 @@ def _items(answer):
 
 def _raise_answer_error(error):
     message = error.get("message") if isinstance(error, dict) else str(error)
-    raise ServerError(502, str(message or "generation failed"), service=SERVICE)
+    raise ServerError(502, redact(str(message or "generation failed"))[:500], service=SERVICE)
 
 
 def _read_stream(response, cancel, on_event):
@@ -248,12 +252,14 @@ _IMAGE_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 class ConceptImages:
     """One concept-image request, run as a job: `runner(folder, cancel)` -> {role: path}.
 
-    The key stays inside the object (its repr never shows it).
+    The key stays inside the object as a Secret (its repr never shows it). gate: the Gate its
+    requests pass; the job engine also makes its worker wait there while online access is off.
     """
 
-    def __init__(self, base_url, api_key, model, prompt, size=None, n=1):
+    def __init__(self, base_url, api_key, model, prompt, size=None, n=1, gate=None):
         self.base_url = base_url
-        self._api_key = api_key
+        self._api_key = Secret(api_key)
+        self.gate = gate or Gate()
         self.model = model
         self.prompt = prompt
         self.size = size
@@ -266,7 +272,7 @@ class ConceptImages:
     def __call__(self, folder, cancel):
         items = generate_images(
             self.base_url, self._api_key, self.model, self.prompt, n=self.n, size=self.size,
-            response_format="b64_json", stream=True, cancel=cancel)
+            response_format="b64_json", stream=True, cancel=cancel, gate=self.gate)
         name = uuid.uuid4().hex[:12]
         files = {}
         with requests.Session() as session:
@@ -276,7 +282,7 @@ class ConceptImages:
                     files[role] = _download.fetch(
                         session, item, folder, f"{name}_{role}.png", "png",
                         max_bytes=MAX_IMAGE_BYTES, policy=retry.RetryPolicy(), timeout=(5, 60),
-                        cancel=cancel)
+                        cancel=cancel, gate=self.gate, source=self.base_url)
                 else:
                     files[role] = write_image(folder, f"{name}_{role}", item)
         return files

@@ -9,12 +9,12 @@ stream events for running tasks carry only a few fields.
 
 Progress goes to `on_event` as dict(id, kind, status, progress, preceding_tasks), only when one
 of those changes. A set cancel event stops the follow within about a second (the open stream is
-interrupted, see `cancel`), and nothing is left running afterwards.
+interrupted, see `cancel`), and nothing is left running afterwards. When online access goes off
+the stream is interrupted too, and reopening it waits at the client's gate.
 """
 
 import http.client
 import json
-import logging
 import time
 
 import requests
@@ -24,11 +24,11 @@ from . import retry, tasks
 from .cancel import interrupt_on_cancel
 from .errors import (Cancelled, FollowTimeout, RequestError, TaskCanceled, TaskFailed,
                      request_error)
-from .secret import redact
+from .secret import get_logger, redact
 from .transport import TransportError, stream_chunks
 from .urls import join, join_path
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Streams that ended without delivering a single event, in a row, before we switch to polling.
 _EMPTY_STREAMS_BEFORE_POLLING = 3
@@ -171,7 +171,8 @@ def _stream_once(client, fam, task_id, progress, cancel, deadline):
                                 accept="text/event-stream")
     except TransportError as exc:
         raise _StreamBroken(exc.reason) from None
-    with response, interrupt_on_cancel(cancel, response):
+    # Online access going off ends the stream; reopening it then waits at the gate.
+    with response, interrupt_on_cancel(cancel, response, client.gate.cut_off(url)):
         _check_stream_response(client, fam, task_id, response, progress)
         events = sseclient.SSEClient(stream_chunks(response)).events()
         while True:

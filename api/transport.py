@@ -9,6 +9,8 @@ import json
 
 import urllib3
 
+from .secret import redact
+
 
 class TransportError(Exception):
     """No HTTP answer. `sent` says whether the request may have reached the server."""
@@ -49,7 +51,9 @@ def describe_connection_error(exc):
 
 
 def server_message(response, streamed=False):
-    """The server's error text: the JSON `message` when there is one, else the start of the body."""
+    """The server's error text: the JSON `message` when there is one, else the start of the body.
+
+    Redacted before it is shortened: a key cut in half by the limit would no longer match."""
     try:
         body = response.raw.read(65536) if streamed else response.content[:65536]
     except Exception:  # noqa: BLE001 - an unreadable error body still has a status to report
@@ -62,10 +66,10 @@ def server_message(response, streamed=False):
                 if isinstance(value, dict):
                     value = value.get("message")
                 if value:
-                    return str(value)[:500]
+                    return redact(str(value))[:500]
     except ValueError:
         pass
-    return body.decode("utf-8", "replace").strip()[:300]
+    return redact(body.decode("utf-8", "replace").strip())[:300]
 
 
 def stream_chunks(response):

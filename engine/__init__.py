@@ -116,6 +116,7 @@ class Job:
         self.cancel = threading.Event()
         self.thread = None
         self.holds_slot = False
+        self.waiting = False     # its worker waits for online access (see api/gate.py)
         self.revision = 0        # bumped on every change; the UI mirrors only changed jobs
 
     @property
@@ -346,6 +347,10 @@ class Engine:
             self._waiting.insert(0, job.id)
             self._queue_full_message(job)
         elif kind == "message":
+            job.message = data["message"]
+        elif kind == "waiting":
+            # Online access is off ("" once it is back): the row says why nothing moves.
+            job.waiting = bool(data["message"])
             job.message = data["message"]
 
     def _watch_queue_full(self):

@@ -3,8 +3,12 @@
 
 NO bpy here, ever: a worker sees a WorkerSpec (copies of plain data), talks HTTP through api/,
 writes the journal and reports to the main thread by `emit(job_id, kind, data)`.
+
+While Blender's online access is off, a worker that needs another computer waits at the gate
+(api/gate.py) and says so with a "waiting" event; it goes on when access is allowed again.
 """
 
+import functools
 import os
 import time
 
@@ -94,6 +98,21 @@ class WorkerSpec:
         self.cache_dir = cache_dir
 
 
+def _waits_for_online_access(run):
+    """Run a job inside its gate's `waiting` block: requests made while online access is off
+    wait (the job row says so) instead of failing, and the job's Stop ends the wait."""
+    @functools.wraps(run)
+    def wrapper(spec, journal, choose_files, emit):
+        gate = getattr(spec.client, "gate", None) or getattr(spec.runner, "gate", None)
+        if gate is None:
+            return run(spec, journal, choose_files, emit)
+        with gate.waiting(spec.cancel, lambda message: emit(spec.job_id, "waiting",
+                                                            {"message": message})):
+            return run(spec, journal, choose_files, emit)
+    return wrapper
+
+
+@_waits_for_online_access
 def work(spec, journal, choose_files, emit):
     """One job's life on its worker thread: create, follow, download. No bpy here, ever."""
     from ..api import download, errors, tasks, textures
@@ -214,14 +233,17 @@ def _cost(tasks, spec):
 
 
 def _failure(exc):
+    """The failed event's data; its message is redacted (it goes to the panel, journal, stdout)."""
     from ..api import errors
+    from ..api.secret import redact
     if isinstance(exc, errors.TaskFailed):
-        return {"message": str(exc), "doc_url": exc.doc_url or "", "retryable": bool(exc.retryable),
-                "code": exc.code or exc.type or ""}
+        return {"message": redact(str(exc)), "doc_url": exc.doc_url or "",
+                "retryable": bool(exc.retryable), "code": exc.code or exc.type or ""}
     if isinstance(exc, errors.MeshyError):
-        return {"message": str(exc), "retryable": isinstance(
+        return {"message": redact(str(exc)), "retryable": isinstance(
             exc, (errors.ConnectionFailed, errors.ServerError, errors.RateLimited))}
-    return {"message": f"Unexpected error: {type(exc).__name__}: {exc}", "retryable": False}
+    return {"message": redact(f"Unexpected error: {type(exc).__name__}: {exc}"),
+            "retryable": False}
 
 
 def _task_summary(task):

@@ -74,7 +74,7 @@ class MESHY_OT_wait_jobs(bpy.types.Operator):
             busy = jobs.tick(context)
             for job in engine.jobs.values():
                 line = f"{job.label[:40]}: {job.status} {int(job.progress * 100)}%"
-                if job.message and not job.active:
+                if job.message and (not job.active or job.waiting):
                     line += f" - {job.message}"
                 if shown.get(job.id) != line:
                     shown[job.id] = line

@@ -46,8 +46,9 @@ def network_problem(context):
         return "Meshy for Blender is still starting"
     if preferences.key_source(context) == "missing":
         return "Add your Meshy API key in the add-on preferences first"
-    problem = preferences.base_url_problem(preferences.base_url(context))
-    return problem or preferences.offline_reason(context)
+    return (preferences.configured_key_problem(context)
+            or preferences.base_url_problem(preferences.base_url(context))
+            or preferences.offline_reason(context))
 
 
 def generate_problem(context):

@@ -43,7 +43,9 @@ class MESHY_UL_jobs(bpy.types.UIList):
         row = layout.row(align=True)
         row.label(text=item.label or item.kind, icon=STATUS_ICONS.get(item.status, 'DOT'))
         if item.status in RUNNING and item.status not in ("READY",):
-            if item.status in ("QUEUED", "PENDING") and item.queue_position:
+            if item.waiting:
+                text = "waiting: online access is off"
+            elif item.status in ("QUEUED", "PENDING") and item.queue_position:
                 text = f"queued, {item.queue_position} ahead"
             else:
                 text = eta_text(item) or item.status.replace("_", " ").lower()

@@ -11,6 +11,7 @@ from api import InsecureURL, MeshyClient, MeshyError
 from api.secret import Secret, redact
 from api.urls import is_loopback_host
 from tests.api_tests.conftest import make_client
+from tests.hostile import LocalServer
 
 KEY = "msy_a_key_that_must_never_be_seen_0123456789"
 
@@ -150,3 +151,18 @@ def test_animation_catalogue_is_fetched_without_the_key(emulator):
     """It is a public document; the request log shows it, the key is not needed."""
     with make_client(emulator, "msy_a_key_the_emulator_does_not_know_00") as stranger:
         assert stranger.animation_catalogue()
+
+
+def test_the_api_client_never_follows_a_real_redirect():
+    """A real server answering 302: an error, and the server it points at hears nothing (no
+    Authorization header carried anywhere)."""
+    from api.errors import ServerError
+    with LocalServer(lambda request: (200, {}, {"balance": 5})) as elsewhere:
+        target = elsewhere.url + "/openapi/v1/balance"
+        with LocalServer(lambda request: (302, {"Location": target}, b"")) as api:
+            with MeshyClient(KEY, base_url=api.url, retries=0) as client:
+                with pytest.raises(ServerError) as caught:
+                    client.balance()
+    assert caught.value.status == 302 and "redirect" in str(caught.value)
+    assert elsewhere.requests == []
+    assert len(api.requests) == 1

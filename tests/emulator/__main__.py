@@ -1,5 +1,6 @@
 """python -m tests.emulator [--host 127.0.0.1] [--port 0] [--task-seconds 3] [--credits 1000]
-[--rps 20] [--queue-limit 10] [--key msy_emulator_paid_key] [--model-file PATH]"""
+[--rps 20] [--queue-limit 10] [--key msy_emulator_paid_key] [--model-file PATH]
+[--asset-url URL]"""
 
 import argparse
 import sys
@@ -21,10 +22,12 @@ def main(argv=None):
     parser.add_argument("--key", default=PAID_KEY, help="the paid (charged) key's value")
     parser.add_argument("--model-file", default=None,
                         help="a GLB served, as it is, as every task's model.glb")
+    parser.add_argument("--asset-url", default=None,
+                        help="where answers say result files are (default: this server)")
     args = parser.parse_args(argv)
     emulator = Emulator(host=args.host, port=args.port, task_seconds=args.task_seconds,
                         credits=args.credits, rps=args.rps, queue_limit=args.queue_limit,
-                        paid_key=args.key, model_file=args.model_file)
+                        paid_key=args.key, model_file=args.model_file, asset_url=args.asset_url)
     emulator.start()
     print(f"Meshy emulator listening on {emulator.url}", flush=True)
     try:

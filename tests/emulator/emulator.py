@@ -15,9 +15,15 @@ PAID_KEY = "msy_emulator_paid_key"
 
 class Emulator:
     def __init__(self, host="127.0.0.1", port=0, task_seconds=3.0, credits=1000, rps=20,
-                 queue_limit=10, paid_key=PAID_KEY, test_credits=1000, model_file=None):
+                 queue_limit=10, paid_key=PAID_KEY, test_credits=1000, model_file=None,
+                 asset_url=None):
         self.host = host
         self.port = port
+        # Where result files are said to be (task objects, image answers, the catalogue): this
+        # server by default; e.g. "https://assets.example.invalid" plays a remote CDN that a
+        # client must never reach while Blender's online access is off.
+        self.asset_url = asset_url
+        self._default_asset_url = asset_url
         self.rps = rps
         self.queue_limit = queue_limit
         self.test_key = TEST_KEY
@@ -81,7 +87,9 @@ class Emulator:
         return min(0.2, max(0.01, self.task_seconds / 60))
 
     def reset(self):
-        """Forget tasks, faults, counters, the request log and the clock; restore balances."""
+        """Forget tasks, faults, counters, the request log and the clock; restore balances and
+        the asset URL."""
+        self.asset_url = self._default_asset_url
         self.store.reset()
         self.fault_rules.clear()
         self.limiter.clear()
@@ -112,7 +120,7 @@ class Emulator:
             task = self.store.tasks[task_id]
             now = self.store.now()
             self.store.settle(task, now)
-            return task_object(task, now, self.url)
+            return task_object(task, now, self.asset_url or self.url)
 
     @property
     def tasks_created(self):

@@ -121,6 +121,10 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.emulator
 
     def base_url(self):
+        """Where this answer says files are: the emulator's asset URL, else this server as the
+        client addressed it."""
+        if self.emulator.asset_url:
+            return self.emulator.asset_url.rstrip("/")
         host = self.headers.get("Host")
         return f"http://{host}" if host else self.emulator.url
 

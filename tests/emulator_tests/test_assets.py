@@ -298,3 +298,16 @@ def test_result_url_of_a_deleted_task_is_gone(emulator):
                     headers={"Authorization": f"Bearer {emulator.paid_key}"}, timeout=10)
     assert requests.get(task["model_urls"]["glb"], timeout=10).status_code == 404
     assert get(emulator, f"{T23D}/{task['id']}").status_code == 404
+
+
+def test_asset_url_places_result_files_on_another_host(emulator):
+    """`asset_url` makes answers point at a host that plays a remote CDN (here one that never
+    resolves); the files stay served here, and reset() restores the emulator's own address."""
+    emulator.asset_url = "https://assets.example.invalid"
+    task = create_and_finish(emulator, T23D, {"mode": "preview", "prompt": "a"})
+    url = task["model_urls"]["glb"]
+    assert url.startswith(f"https://assets.example.invalid/assets/{task['id']}/")
+    local = emulator.url + url[len("https://assets.example.invalid"):]
+    assert glb_json(download(local))["asset"]["version"] == "2.0"
+    emulator.reset()
+    assert emulator.asset_url is None
