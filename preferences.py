@@ -18,7 +18,7 @@ import os
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from .api.urls import DEFAULT_BASE_URL, is_loopback_host
+from .api.urls import DEFAULT_BASE_URL
 
 ENV_KEY = "MESHY_API_KEY"
 # Published in Meshy's quick start: answers like the real API and spends no credits.
