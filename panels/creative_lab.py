@@ -6,9 +6,9 @@ import bpy
 
 from .. import request
 from ..api import tasks
-from ..operators.poll import CANNOT_SEND, network_problem
+from ..operators.poll import network_problem
 from . import previews
-from .generate import draw_image_input
+from .generate import draw_image_input, draw_priced_button
 
 PREVIEW_SCALE = 8.0
 STAGE_ICONS = {tasks.PROTOTYPE: 'IMAGE', tasks.BUILD: 'MESH_DATA'}
@@ -18,31 +18,11 @@ STAGE_OPERATORS = {tasks.PROTOTYPE: "meshy.creative_prototype",
 
 def draw_stage_button(layout, context, stage, text):
     """The stage's button, with its price, or greyed out under the reason it cannot be sent."""
-    reason = network_problem(context) or request.creative_problem(context, stage)
-    cost = None
-    if not reason:
-        make = (request.creative_prototype_request if stage == tasks.PROTOTYPE
-                else request.creative_build_request)
-        try:
-            cost = make(context).cost()
-        except CANNOT_SEND as exc:
-            reason = str(exc)
-    col = layout.column()
-    if reason:
-        col.label(text=reason, icon='INFO')
-    row = col.row()
-    row.scale_y = 1.4
-    row.enabled = not reason
-    if cost is not None:
-        text += f" ({cost} credits)" if cost else " (free)"
-    row.operator(STAGE_OPERATORS[stage], text=text, icon=STAGE_ICONS[stage])
-
-
-def shown_concept(settings):
-    """The concept image to show: the chosen one when it is of this product, else the newest."""
-    concepts = request.concept_images(settings.product)
-    shown = settings.shown_prototype
-    return shown if shown in concepts else (concepts[0] if concepts else None)
+    make = (request.creative_prototype_request if stage == tasks.PROTOTYPE
+            else request.creative_build_request)
+    draw_priced_button(layout, STAGE_OPERATORS[stage], text, STAGE_ICONS[stage],
+                       network_problem(context) or request.creative_problem(context, stage),
+                       lambda: make(context))
 
 
 def draw_concept(layout, settings):

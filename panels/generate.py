@@ -144,12 +144,13 @@ def draw_remesh(layout, remesh):
     layout.prop(remesh, "decimation_mode" if remesh.use_adaptive_decimation else "target_polycount")
 
 
-def draw_generate_button(layout, context, mode):
-    reason = generate_problem(context)
+def draw_priced_button(layout, operator, text, icon, reason, make_request):
+    """A big send button with the request's price on it, or the reason it cannot be pressed yet
+    above it. `make_request()` builds the request (only when there is no reason)."""
     cost = None
     if not reason:
         try:
-            cost = request.build(context).cost()
+            cost = make_request().cost()
         except CANNOT_SEND as exc:
             reason = str(exc)
     col = layout.column()
@@ -157,10 +158,15 @@ def draw_generate_button(layout, context, mode):
         col.label(text=reason, icon='INFO')
     row = col.row()
     row.scale_y = 1.4
-    text = f"Generate {MODE_LABELS[mode]}"
+    row.enabled = not reason
     if cost is not None:
         text += f" ({cost} credits)" if cost else " (free)"
-    row.operator("meshy.generate", text=text, icon='PLAY')
+    row.operator(operator, text=text, icon=icon)
+
+
+def draw_generate_button(layout, context, mode):
+    draw_priced_button(layout, "meshy.generate", f"Generate {MODE_LABELS[mode]}", 'PLAY',
+                       generate_problem(context), lambda: request.build(context))
 
 
 class MESHY_PT_generate_advanced(bpy.types.Panel):

@@ -3,30 +3,13 @@ sentence that says what to fix; and answers are told apart: a 500 is an answer (
 reach"), and a 404 from an address every Meshy API has means the base URL is wrong (not "no such
 task")."""
 
-import gc
-
 import pytest
 
 from api import InsecureURL, MeshyClient, MeshyError, NotFound
-from tests.api_tests import leakcheck
 from tests.api_tests.conftest import make_client
 
 KEY = "msy_a_key_that_must_never_be_seen_0123456789"
 UNKNOWN_ID = "018a210d-8ba4-705c-b111-1f1776f7f578"
-
-
-@pytest.fixture(autouse=True)
-def release_sockets():
-    """leakcheck keeps every MeshyError for the final key-leak test, and a kept traceback keeps
-    its frames' responses, and their sockets, open (urllib3 2). The errors stay (their text is
-    what that test checks); their tracebacks go, so a later test counting open connections
-    (test_cancel) sees none of ours."""
-    yield
-    for error in leakcheck.ERROR_TEXTS:
-        while error is not None:
-            error.__traceback__ = None
-            error = error.__cause__ or error.__context__
-    gc.collect()
 
 
 @pytest.mark.parametrize("url, words", [

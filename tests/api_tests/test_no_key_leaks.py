@@ -66,7 +66,6 @@ def test_an_image_error_quoting_the_key_is_redacted(emulator):
     assert judged_now() == []
 
 
-@pytest.mark.xfail(strict=True, reason="redaction of echoed image-source errors: task B")
 def test_an_image_stream_error_quoting_the_key_is_redacted(emulator):
     from api.images import generate_images
     emulator.faults(echo_key={"count": 1, "path": "/v1/images"})

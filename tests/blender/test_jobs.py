@@ -276,10 +276,11 @@ def test_creates_that_keep_failing_end_in_a_clear_message(connected, jobs):
     assert pump_until(jobs, lambda: not job.active, timeout=90), (job.status, job.message)
     assert job.status == "FAILED"
     # The create may have reached Meshy and the task list could not tell: say so, never resend.
-    assert "the server answered HTTP 500" in job.message
-    assert job.message.endswith("The request may already have created a task (and used "
-                                "credits); it was not sent again. Check your task list before "
-                                "retrying.")
+    # The server answered: it was reached (not "could not reach"), and the answer is named.
+    assert job.message.startswith("Meshy answered HTTP 500")
+    assert "The request reached Meshy, but the task list could not be checked" in job.message
+    assert job.message.endswith("so it may already have created a task (and used credits); it "
+                                "was not sent again. Check your task list before retrying.")
     assert connected.tasks_created == 0
 
 

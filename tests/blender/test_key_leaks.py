@@ -130,7 +130,6 @@ def test_the_image_source_key_stays_out_too(connected, image_source, recorder, c
     assert_no_key_anywhere([connected.paid_key, image_source], recorder, capfd, tmp_path, [])
 
 
-@pytest.mark.xfail(strict=True, reason="redaction of echoed image-source errors: task B")
 def test_an_image_error_quoting_the_key_is_redacted(connected, image_source, recorder, capfd,
                                                     tmp_path):
     connected.faults(echo_key={"count": 1, "path": "/v1/images"})
