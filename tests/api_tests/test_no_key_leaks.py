@@ -15,14 +15,27 @@ ODD_KEY = "msy_a_key_no_other_test_uses_0000000000"
 
 
 def test_a_planted_key_is_found_in_logs_and_errors():
+    # A key no client holds (so nothing redacts it), told to the check directly.
     RECORDER.take()
-    MeshyClient(ODD_KEY, base_url="https://api.meshy.ai")   # the recorder learns the key
     logging.getLogger("api.client").debug("planted %s", ODD_KEY)
     MeshyError(f"planted {ODD_KEY}")
     logging.getLogger("urllib3").debug("headers: Authorization: Bearer x")
-    found = leakcheck.leaks(*RECORDER.take())
+    lines, errors, keys = RECORDER.take()
+    found = leakcheck.leaks(lines, errors, set(keys) | {ODD_KEY})
     assert len(found) == 3, found
     assert [f.split(" in ")[1].split(":")[0] for f in found] == ["log", "error", "log"]
+
+
+def test_once_a_client_holds_the_key_the_same_plants_are_redacted():
+    key = "msy_a_key_a_client_holds_111111111111"
+    RECORDER.take()
+    MeshyClient(key, base_url="https://api.meshy.ai")
+    logging.getLogger("api.client").debug("planted %s", key)
+    error = MeshyError(f"planted {key}")
+    assert key not in str(error) and "***" in str(error)
+    lines, errors, keys = RECORDER.take()
+    assert key in keys
+    assert leakcheck.leaks(lines, errors, keys) == []
 
 
 def test_a_session_of_calls_is_recorded_and_clean(emulator):
