@@ -91,6 +91,10 @@ def run_ours(bpy, jobs, files):
     fresh_file(bpy, jobs)
     engine = jobs.engine()
     task_id = str(uuid.uuid4())
+    # A resume imports only files inside the add-on's cache (never a path from elsewhere).
+    folder = os.path.join(engine.cache_dir, "bench-import")
+    os.makedirs(folder, exist_ok=True)
+    files = {role: shutil.copy(path, folder) for role, path in files.items()}
     entry = engine.journal.update(
         uuid.uuid4().hex[:12], state="downloaded", kind="image_to_3d", label="bench result",
         task_id=task_id, files=files, options={"model_format": "glb"},

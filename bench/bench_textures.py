@@ -115,8 +115,7 @@ def make_glb(folder):
 def fresh_file(bpy, jobs):
     engine = jobs.engine()
     engine.jobs.clear()
-    if os.path.exists(engine.journal.path):
-        os.remove(engine.journal.path)
+    engine.journal.clear()
     bpy.ops.wm.read_homefile(use_empty=True)
     for image in list(bpy.data.images):
         bpy.data.images.remove(image)
@@ -126,6 +125,10 @@ def import_tick(bpy, jobs, model):
     """The READY job the worker hands over, and the tick that imports it; returns seconds."""
     engine = jobs.engine()
     task_id = str(uuid.uuid4())
+    # A resume imports only files inside the add-on's cache (never a path from elsewhere).
+    folder = os.path.join(engine.cache_dir, "bench-textures")
+    os.makedirs(folder, exist_ok=True)
+    model = shutil.copy(model, folder)
     entry = engine.journal.update(
         uuid.uuid4().hex[:12], state="downloaded", kind="image_to_3d", label="bench textures",
         task_id=task_id, files={"model": model}, options={"model_format": "glb"},
