@@ -25,6 +25,13 @@ def draw_stage_button(layout, context, stage, text):
                        lambda: make(context))
 
 
+def shown_concept(settings):
+    """The concept image to show: the chosen one when it is of this product, else the newest."""
+    concepts = request.concept_images(settings.product)
+    shown = settings.shown_prototype
+    return shown if shown in concepts else (concepts[0] if concepts else None)
+
+
 def draw_concept(layout, settings):
     image = shown_concept(settings)
     box = layout.box()
