@@ -3,18 +3,20 @@
 or selection.py for what to send, hand it to jobs.py and report; nothing here builds payloads.
 
 One module per family (account, generate, modes: one dialog per generation mode and Import by
-task id, scene tools, library lists, jobs); poll.py holds the checks they share and the one way a
+task id, creative_lab: the panel's stages, creative_products: one dialog per Creative Lab
+product, scene tools, library lists, jobs); poll.py holds the checks they share and the one way a
 failure becomes a report, calls.py the mixin for operators whose work is a single network call. Each module exports `classes`; all are registered here."""
 
 import bpy
 
-from . import account, creative_lab, generate, jobs, library, modes, scene
+from . import account, creative_lab, creative_products, generate, jobs, library, modes, scene
 
 classes = (
     *account.classes,
     *generate.classes,
     *modes.classes,
     *creative_lab.classes,
+    *creative_products.classes,
     *scene.classes,
     *library.classes,
     *jobs.classes,

@@ -5,6 +5,7 @@ applies but cannot run now is greyed out by its operator's poll, which says why.
 
 import bpy
 
+from ..operators.creative_products import PRODUCT_OPERATORS
 from ..operators.modes import MODE_OPERATORS
 from ..operators.poll import MENU_TARGET
 from ..operators.scene import rig_of
@@ -25,6 +26,11 @@ class MESHY_MT_add(bpy.types.Menu):
         for op in MODE_OPERATORS:
             layout.operator(op.bl_idname, text=op.bl_label.removeprefix("Meshy: ") + "...",
                             icon=MODE_ICONS[op.mode])
+        layout.separator()
+        # Creative Lab: each product's dialog offers its next stage (prototype or build).
+        for op in PRODUCT_OPERATORS:
+            layout.operator(op.bl_idname, text=op.bl_label.removeprefix("Meshy: ") + "...",
+                            icon='MOD_SOLIDIFY')
 
 
 def draw_add_menu(self, context):
