@@ -16,13 +16,13 @@ None of them is REGISTER/UNDO: Blender's redo would run the operator, and pay, a
 """
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, IntProperty, PointerProperty
+from bpy.props import EnumProperty, PointerProperty
 
 from .. import properties, request
 from ..api import tasks
 from .generate import send
-from .modes import (DIALOG_WIDTH, NO_PRICE, MESHY_PG_dialog_image, DialogContext,
-                    DialogSettings, confirm_text, credits_text, draw_dialog_image)
+from .modes import (MESHY_PG_dialog_image, DialogContext, DialogSettings, PricedDialog,
+                    draw_dialog_image)
 from .poll import CANNOT_SEND, describe, network_problem, refuse, report
 
 STAGES = (
@@ -113,16 +113,12 @@ class CreativeDialogSettings(DialogSettings):
         return None if group is None else DialogSettings(group, self.__dict__["_options"])
 
 
-class _CreativeProduct:
+class _CreativeProduct(PricedDialog):
     """A Creative Lab product as its own operator. Subclasses (made below, one per product in
     api/tasks.py) name the product, its label and the build options the dialog shows."""
     product = ""
     label = ""
     option_names = ()
-
-    dialog: BoolProperty(options={'HIDDEN', 'SKIP_SAVE'},
-                         description="Opened as a dialog: write every field back")
-    opening_price: IntProperty(default=NO_PRICE, options={'HIDDEN', 'SKIP_SAVE'})
     stage: EnumProperty(name="Stage", items=STAGES, default='PROTOTYPE',
                         options={'SKIP_SAVE'})
     photo: PointerProperty(type=MESHY_PG_dialog_image, options={'SKIP_SAVE'})
@@ -144,14 +140,8 @@ class _CreativeProduct:
 
     # --- invoke: the dialog -------------------------------------------------------------------
 
-    def invoke(self, context, event):
-        self.load(context)
-        self.dialog = True
-        price = self.price(context)
-        self.opening_price = NO_PRICE if price is None else price
-        return context.window_manager.invoke_props_dialog(
-            self, width=DIALOG_WIDTH, title=f"{self.label} with Meshy",
-            confirm_text=confirm_text(price))
+    def dialog_title(self):
+        return f"{self.label} with Meshy"
 
     def load(self, context):
         """Prefill every field from the panel."""
@@ -236,11 +226,7 @@ class _CreativeProduct:
         except CANNOT_SEND as exc:
             layout.label(text=describe(exc), icon='INFO')
             return
-        layout.label(text=f"Costs {credits_text(cost)}", icon='CHECKMARK')
-        if self.opening_price not in (NO_PRICE, cost):
-            layout.alert = True
-            layout.label(text=f"The button shows the price when this opened "
-                              f"({credits_text(self.opening_price)})", icon='ERROR')
+        self.draw_price(layout, cost)
 
     # --- execute: write back and send --------------------------------------------------------
 

@@ -103,7 +103,34 @@ class DialogContext:
         return getattr(self.__dict__["_context"], name)
 
 
-class _ModeOperator:
+class PricedDialog:
+    """What every Meshy dialog shares (the generation modes here, the Creative Lab products):
+    opened prefilled from the panel (`load`), titled (`dialog_title`), with its price (`price`,
+    None when it cannot be priced) on the confirm button, and a warning when a change made in the
+    dialog alters the price the button shows."""
+
+    dialog: BoolProperty(options={'HIDDEN', 'SKIP_SAVE'},
+                         description="Opened as a dialog: write every field back")
+    opening_price: IntProperty(default=NO_PRICE, options={'HIDDEN', 'SKIP_SAVE'})
+
+    def invoke(self, context, event):
+        self.load(context)
+        self.dialog = True
+        price = self.price(context)
+        self.opening_price = NO_PRICE if price is None else price
+        return context.window_manager.invoke_props_dialog(
+            self, width=DIALOG_WIDTH, title=self.dialog_title(),
+            confirm_text=confirm_text(price))
+
+    def draw_price(self, layout, cost):
+        layout.label(text=f"Costs {credits_text(cost)}", icon='CHECKMARK')
+        if self.opening_price not in (NO_PRICE, cost):
+            layout.alert = True
+            layout.label(text=f"The button shows the price when this opened "
+                              f"({credits_text(self.opening_price)})", icon='ERROR')
+
+
+class _ModeOperator(PricedDialog):
     """A generation mode as its own operator. Subclasses name the mode, the Scene.meshy fields
     the dialog shows (`fields`, each declared with sidebar_field) and, for modes with pictures,
     how they are shown and written back."""
@@ -111,10 +138,6 @@ class _ModeOperator:
     fields = ()
     image_list = ""          # "views" / "references": the dialog edits this list of pictures
     image_limit = 0
-
-    dialog: BoolProperty(options={'HIDDEN', 'SKIP_SAVE'},
-                         description="Opened as a dialog: write every field back")
-    opening_price: IntProperty(default=NO_PRICE, options={'HIDDEN', 'SKIP_SAVE'})
 
     @classmethod
     def poll(cls, context):
@@ -129,14 +152,8 @@ class _ModeOperator:
 
     # --- invoke: the dialog -------------------------------------------------------------------
 
-    def invoke(self, context, event):
-        self.load(context)
-        self.dialog = True
-        price = self.price(context)
-        self.opening_price = NO_PRICE if price is None else price
-        return context.window_manager.invoke_props_dialog(
-            self, width=DIALOG_WIDTH, title=f"{MODE_LABELS[self.mode]} with Meshy",
-            confirm_text=confirm_text(price))
+    def dialog_title(self):
+        return f"{MODE_LABELS[self.mode]} with Meshy"
 
     def load(self, context):
         """Prefill every field from the sidebar."""
@@ -196,11 +213,7 @@ class _ModeOperator:
         if cost is None:
             layout.label(text="Priced by the image service", icon='INFO')
             return
-        layout.label(text=f"Costs {credits_text(cost)}", icon='CHECKMARK')
-        if self.opening_price not in (NO_PRICE, cost):
-            layout.alert = True
-            layout.label(text=f"The button shows the price when this opened "
-                              f"({credits_text(self.opening_price)})", icon='ERROR')
+        self.draw_price(layout, cost)
 
     # --- execute: write back and send --------------------------------------------------------
 
