@@ -2,16 +2,14 @@
 per-test time limit (no test may hang), and a check after every test that nothing the client
 logged or raised while it ran contains an API key."""
 
-import signal
 import threading
 
 import pytest
 
-
 from api import MeshyClient, RetryPolicy
 from api.errors import MeshyError
 from api.secret import Secret
-from tests import leakcheck
+from tests import leakcheck, timelimit
 
 # No single api test may take longer than this; a hang becomes a failure, not a stuck run.
 TEST_TIME_LIMIT = 60
@@ -33,20 +31,10 @@ def no_key_leaks():
     assert not found, "\n".join(found[:5])
 
 
-class TestTookTooLong(Exception):
-    pass
-
-
 @pytest.fixture(autouse=True)
 def time_limit():
-    def expire(signum, frame):
-        raise TestTookTooLong(f"the test ran longer than {TEST_TIME_LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, TEST_TIME_LIMIT)
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, previous)
+    with timelimit.limit(TEST_TIME_LIMIT):
+        yield
 
 
 def make_client(emulator, key=None, **options):

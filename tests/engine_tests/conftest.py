@@ -8,12 +8,13 @@ __init__ is never run.
 """
 
 import os
-import signal
 import sys
 import time
 import types
 
 import pytest
+
+from tests import timelimit
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGE = "meshy_pkg"
@@ -40,20 +41,10 @@ STAND_IN = (f"import sys, types\n"
 TEST_TIME_LIMIT = 90
 
 
-class TestTookTooLong(Exception):
-    pass
-
-
 @pytest.fixture(autouse=True)
 def time_limit():
-    def expire(signum, frame):
-        raise TestTookTooLong(f"the test ran longer than {TEST_TIME_LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, TEST_TIME_LIMIT)
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, previous)
+    with timelimit.limit(TEST_TIME_LIMIT):
+        yield
 
 
 def pump_until(engine, condition, timeout=30.0):
