@@ -20,7 +20,7 @@ import traceback
 import bpy
 from bpy.app.handlers import persistent
 
-from . import importer, preferences, selection
+from . import importer, library, preferences, selection
 from .engine import (DELETED, DONE, EXPIRED, FAILED, FINISHED, IN_PROGRESS, READY, Engine, Job,
                      gather_payload)
 from .engine import journal as journal_mod
@@ -50,6 +50,7 @@ _recovery = {"resumable": [], "expired": []}
 _balance_call = None   # a balance refresh under way (see _refresh_balance)
 _calls = None          # the pool for one-off network calls (balance, history, catalogue, delete)
 CALL_WORKERS = 4
+_listeners = []        # callables (context, changed_jobs) told after each tick that changed jobs
 
 
 def engine():
@@ -59,6 +60,18 @@ def engine():
 def call(fn, *args, **kwargs):
     """Run one network call (plain Python, no bpy) off the main thread; returns its Future."""
     return _calls.submit(fn, *args, **kwargs)
+
+
+def add_listener(fn):
+    """Call fn(context, changed_jobs) on the main thread after every tick in which jobs changed
+    (e.g. a batch sheet keeping its progress and report)."""
+    if fn not in _listeners:
+        _listeners.append(fn)
+
+
+def remove_listener(fn):
+    if fn in _listeners:
+        _listeners.remove(fn)
 
 
 def watcher_started():
@@ -174,6 +187,8 @@ def tick(context=None):
         _sweep_uploads()
     _refresh_balance(context, changed)
     if changed:
+        for listener in list(_listeners):
+            listener(context, changed)
         _tag_redraw(context)
     return _engine.busy() or _balance_call is not None
 
@@ -239,8 +254,12 @@ def import_result(context, job, again=False, as_new_object=False):
             names = importer.import_result(context, job, as_new_object=True)
         else:
             names = importer.import_result(context, job)
+        # Into the Meshy library: marked as assets, and a .blend of its own on disk.
+        job.library_file = library.after_import(context, job, names)
         importer.undo_push()
         _engine.mark_imported(job, names)
+        if job.library_file:
+            _engine.journal.update(job.id, library_file=job.library_file)
         return True
     except importer.ImportFailed as exc:
         message = str(exc)
@@ -455,3 +474,4 @@ def unregister():
     _rows.clear()
     _mirrored.clear()
     _ready_since.clear()
+    _listeners.clear()

@@ -113,6 +113,7 @@ class Job:
         self.eta = Eta()
         self.queue_full_since = 0.0   # time.time() this job began waiting on a full Meshy queue
         self.imported = []
+        self.library_file = ""   # the result's .blend in the Meshy library, once written
         self.cancel = threading.Event()
         self.thread = None
         self.holds_slot = False
