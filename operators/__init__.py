@@ -4,12 +4,14 @@ or selection.py for what to send, hand it to jobs.py and report; nothing here bu
 
 One module per family (account, generate, modes: one dialog per generation mode and Import by
 task id, creative_lab: the panel's stages, creative_products: one dialog per Creative Lab
-product, scene tools, library lists, jobs); poll.py holds the checks they share and the one way a
-failure becomes a report, calls.py the mixin for operators whose work is a single network call. Each module exports `classes`; all are registered here."""
+product, scene tools, catalogue: the animation catalogue and task history, jobs); poll.py
+holds the checks they share and the one way a failure becomes a report, calls.py the mixin for
+operators whose work is a single network call. Each module exports `classes`; all are
+registered here."""
 
 import bpy
 
-from . import account, creative_lab, creative_products, generate, jobs, library, modes, scene
+from . import account, catalogue, creative_lab, creative_products, generate, jobs, modes, scene
 
 classes = (
     *account.classes,
@@ -18,7 +20,7 @@ classes = (
     *creative_lab.classes,
     *creative_products.classes,
     *scene.classes,
-    *library.classes,
+    *catalogue.classes,
     *jobs.classes,
 )
 

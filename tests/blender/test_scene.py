@@ -360,8 +360,8 @@ def test_missing_uv_failure_explains_what_to_do(connected):
 
 
 def test_catalogue_is_kept_for_when_it_is_unreachable(connected):
-    library = importlib.import_module(MODULE + ".operators.library")
-    cache = library.catalogue_cache_path()
+    catalogue = importlib.import_module(MODULE + ".operators.catalogue")
+    cache = catalogue.catalogue_cache_path()
     if os.path.exists(cache):
         os.remove(cache)
     connected.faults(http_500={"count": 50, "path": "/web/public/animations"})
