@@ -204,19 +204,21 @@ class BenchEmulator(Emulator):
     sse_interval = float(sys.argv[4])
 
 emulator = BenchEmulator(task_seconds=float(sys.argv[1]), queue_limit=int(sys.argv[2]),
-                         rps=int(sys.argv[3]), model_file=sys.argv[5] or None).start()
+                         rps=int(sys.argv[3]), model_file=sys.argv[5] or None,
+                         credits=int(sys.argv[6])).start()
 print(f"Meshy emulator listening on {emulator.url}", flush=True)
 emulator._thread.join()
 """
 
 
-def start_emulator(task_seconds=3.0, queue_limit=10, rps=20, sse_interval=0.05, model_file=""):
+def start_emulator(task_seconds=3.0, queue_limit=10, rps=20, sse_interval=0.05, model_file="",
+                   credits=1000):
     """Start the emulator in a subprocess (so it shares no GIL or CPU time slice with what is
     measured); returns (process, base_url). Binds to 127.0.0.1 only. `model_file`: a GLB served
-    as every task's model.glb (results of a realistic size)."""
+    as every task's model.glb (results of a realistic size); `credits`: the paid key's balance."""
     process = subprocess.Popen(
         [sys.executable, "-c", _EMULATOR_SCRIPT, str(task_seconds), str(queue_limit), str(rps),
-         str(sse_interval), model_file or ""],
+         str(sse_interval), model_file or "", str(credits)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": ROOT})
     line = process.stdout.readline()
     if "listening on http://127.0.0.1:" not in line:
