@@ -1,0 +1,267 @@
+"""The preview picker, end to end: Generate N previews, tick some, refine only those, once.
+
+Real bpy, the installed zip, the emulator. The panel is drawn (test_panels.RecordingLayout) in
+every state the tests reach, so a drawing error fails here.
+"""
+
+import importlib
+import os
+import time
+
+import bpy
+import pytest
+
+from tests.blender.harness import MODULE
+from tests.blender.test_panels import DrawSelf, RecordingLayout, labels
+
+PROMPT = "a wooden treasure chest"
+PREVIEW_TYPE = "text-to-3d-preview"
+REFINE_TYPE = "text-to-3d-refine"
+
+
+def module(name):
+    return importlib.import_module(f"{MODULE}.{name}")
+
+
+def picker_settings():
+    return bpy.context.scene.meshy.picker
+
+
+def picks():
+    return list(picker_settings().picks)
+
+
+def press(idname, **kw):
+    """Run an operator; returns its result, or the error it reported (a string)."""
+    group, name = idname.split(".")
+    try:
+        return getattr(getattr(bpy.ops, group), name)(**kw)
+    except RuntimeError as exc:
+        return str(exc)
+
+
+def pump_until(condition, timeout=45.0):
+    jobs = module("jobs")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs.tick(bpy.context)
+        if condition():
+            return True
+        jobs.engine().wait_for_event(0.05)
+    return False
+
+
+def wait_idle():
+    assert pump_until(lambda: not module("jobs").engine().busy()), "jobs still running"
+
+
+def draw_picker():
+    """Draw the Preview Picker panel (honouring its poll); returns the recorded log."""
+    panel = bpy.types.MESHY_PT_picker
+    log = []
+    if panel.poll(bpy.context):
+        panel.draw(DrawSelf(RecordingLayout(log), panel), bpy.context)
+    return log
+
+
+def button_text(log, idname):
+    texts = [entry[2] for entry in log if entry[0] == "operator" and entry[1] == idname]
+    assert len(texts) == 1, (idname, texts)
+    return texts[0]
+
+
+def button_enabled(log, idname):
+    return any(entry[0] == "enabled" and entry[1] == idname for entry in log)
+
+
+def emulator_tasks(emulator, task_type):
+    """{task id: preview_task_id (refines) or None} of the tasks the emulator made."""
+    with emulator.store.lock:
+        return {task.id: task.plan.extra.get("preview_task_id")
+                for task in emulator.store.tasks.values() if task.kind == task_type}
+
+
+def imported_task_ids():
+    return {o["meshy_task_id"] for o in bpy.data.objects if "meshy_task_id" in o}
+
+
+def generate_previews(count=None, prompt=PROMPT):
+    s = bpy.context.scene.meshy
+    s.mode = 'TEXT_TO_3D'
+    s.prompt = prompt
+    return press("meshy.generate_previews", **({} if count is None else {"count": count}))
+
+
+def preview_cost():
+    tasks = module("api.tasks")
+    return tasks.cost("text_to_3d_preview", module("picker").preview_request(bpy.context).payload)
+
+
+def test_four_previews_then_only_the_two_ticked_are_refined_once(connected):
+    bpy.context.scene.meshy.prompt = PROMPT
+    log = draw_picker()
+    assert picker_settings().count == 4
+    text = button_text(log, "meshy.generate_previews")
+    assert text == f"Generate 4 Previews ({4 * preview_cost()} credits)", text
+    assert button_enabled(log, "meshy.generate_previews")
+
+    assert generate_previews() == {'FINISHED'}
+    log = draw_picker()  # while they run
+    assert any(entry[0] == "progress" for entry in log)
+    wait_idle()
+
+    previews = emulator_tasks(connected, PREVIEW_TYPE)
+    assert len(previews) == 4
+    assert not bpy.data.objects, "previews are not imported"
+    assert [p.status for p in picks()] == ["DONE"] * 4
+    assert {p.task_id for p in picks()} == set(previews)
+
+    # Thumbnails: downloaded, loaded into the previews collection and drawn large.
+    previews_module = module("panels.previews")
+    log = draw_picker()
+    icons = [entry[1] for entry in log if entry[0] == "icon"]
+    assert len(icons) == 4
+    for pick, icon in zip(picks(), icons):
+        assert os.path.isfile(pick.thumbnail)
+        assert previews_module.image_size(pick.thumbnail)[0] > 0
+        # Background Blender has no icon system (every icon id is 0); the panel draws the
+        # collection's own icon, never the stand-in.
+        assert icon == previews_module._collection[pick.thumbnail].icon_id
+    assert not button_enabled(log, "meshy.refine_picks")
+    assert "Tick the previews to refine" in labels(log)
+
+    chosen = [picks()[1], picks()[3]]
+    for pick in chosen:
+        pick.ticked = True
+    chosen_ids = {p.task_id for p in chosen}
+    log = draw_picker()
+    assert button_text(log, "meshy.refine_picks") == "Refine 2 Ticked (20 credits)"
+    assert press("meshy.refine_picks") == {'FINISHED'}
+
+    # A second press, at once or after an undo brought back a copy without the record: nothing.
+    assert not bpy.ops.meshy.refine_picks.poll()
+    for pick in chosen:
+        pick.refine_job_id = ""
+    result = press("meshy.refine_picks")
+    assert result == {'CANCELLED'}, result
+    wait_idle()
+    module("picker").sync()  # what the undo handler does
+
+    refines = emulator_tasks(connected, REFINE_TYPE)
+    assert sorted(refines.values()) == sorted(chosen_ids)
+    assert imported_task_ids() == set(refines)
+    assert connected.tasks_created == 6
+    assert [p.refine_status for p in chosen] == ["DONE", "DONE"]
+    log = draw_picker()
+    assert not button_enabled(log, "meshy.refine_picks")
+    assert "Refined and imported" in labels(log)
+    assert press("meshy.refine_picks") != {'FINISHED'}
+    assert connected.tasks_created == 6
+
+
+@pytest.mark.parametrize("count", [-1, 1, 9, 20])
+def test_a_count_out_of_range_is_refused_and_nothing_is_sent(connected, count):
+    result = generate_previews(count=count)
+    assert "2 to 8 previews" in str(result), result
+    assert connected.tasks_created == 0
+    assert not picks()
+    picker_settings().count = 100
+    assert picker_settings().count == 8
+
+
+def test_a_failed_preview_is_shown_failed_and_cannot_be_ticked(connected):
+    connected.faults(fail_tasks={"code": "image_too_complex"})
+    assert generate_previews(count=2) == {'FINISHED'}
+    wait_idle()
+    failed = [p for p in picks() if p.status == "FAILED"]
+    good = [p for p in picks() if p.status == "DONE"]
+    assert len(failed) == 1 and len(good) == 1
+    failed[0].ticked = True
+    assert not failed[0].ticked
+    log = draw_picker()
+    assert "Failed: cannot be ticked" in labels(log)
+    assert "Tick the previews to refine" in labels(log)
+    good[0].ticked = True
+    assert press("meshy.refine_picks") == {'FINISHED'}
+    wait_idle()
+    assert list(emulator_tasks(connected, REFINE_TYPE).values()) == [good[0].task_id]
+    draw_picker()
+
+
+def test_ticking_and_refining_while_other_previews_still_run(connected):
+    assert generate_previews(count=2) == {'FINISHED'}
+    wait_idle()
+    connected.task_seconds = 30
+    assert generate_previews(count=2, prompt="a stone garden lantern") == {'FINISHED'}
+    assert pump_until(lambda: all(p.task_id for p in picks()))
+    connected.task_seconds = 0.5   # for the refine (a task's time is fixed when it is created)
+    running = picks()[2:]
+    running[0].ticked = True
+    assert not running[0].ticked, "a running preview cannot be judged yet"
+    picks()[0].ticked = True
+    log = draw_picker()
+    assert button_text(log, "meshy.refine_picks") == "Refine 1 Ticked (10 credits)"
+    assert press("meshy.refine_picks") == {'FINISHED'}
+    assert pump_until(lambda: picks()[0].refine_status == "DONE")
+    assert list(emulator_tasks(connected, REFINE_TYPE).values()) == [picks()[0].task_id]
+    assert all(p.status in module("engine").ACTIVE for p in picks()[2:])
+    draw_picker()
+    # Clear keeps what still runs: it is paid for and on its way.
+    assert press("meshy.clear_picks") == {'FINISHED'}
+    assert [p.prompt for p in picks()] == ["a stone garden lantern"] * 2
+    engine = module("jobs").engine()
+    for job in list(engine.active_jobs()):
+        engine.stop(job.id)
+
+
+def test_a_missing_thumbnail_shows_a_stand_in_and_stays_selectable(connected):
+    assert generate_previews(count=2) == {'FINISHED'}
+    wait_idle()
+    pick = picks()[0]
+    os.remove(pick.thumbnail)
+    log = draw_picker()
+    panels = module("panels.picker")
+    icons = [entry[1] for entry in log if entry[0] == "icon"]
+    assert icons[0] == panels.builtin_icon(panels.NO_THUMBNAIL_ICON)
+    assert "No thumbnail: tick by number" in labels(log)
+    pick.ticked = True
+    assert pick.ticked
+    assert press("meshy.refine_picks") == {'FINISHED'}
+    wait_idle()
+    assert list(emulator_tasks(connected, REFINE_TYPE).values()) == [pick.task_id]
+
+
+def test_picks_survive_saving_and_reopening_in_a_new_session(connected, tmp_path):
+    assert generate_previews(count=3) == {'FINISHED'}
+    wait_idle()
+    picks()[2].ticked = True
+    expected = [(p.task_id, p.thumbnail, p.ticked) for p in picks()]
+    path = str(tmp_path / "picks.blend")
+    assert bpy.ops.wm.save_as_mainfile(filepath=path) == {'FINISHED'}
+
+    # A new session: no job of the previews is known any more, only the file and the journal.
+    module("jobs").engine().jobs.clear()
+    bpy.ops.wm.read_homefile(use_empty=True)
+    assert not picks()
+    assert bpy.ops.wm.open_mainfile(filepath=path) == {'FINISHED'}
+    assert [(p.task_id, p.thumbnail, p.ticked) for p in picks()] == expected
+    assert [p.status for p in picks()] == ["DONE"] * 3
+    log = draw_picker()
+    assert button_text(log, "meshy.refine_picks") == "Refine 1 Ticked (10 credits)"
+    assert press("meshy.refine_picks") == {'FINISHED'}
+    wait_idle()
+    assert list(emulator_tasks(connected, REFINE_TYPE).values()) == [expected[2][0]]
+    assert imported_task_ids() == set(emulator_tasks(connected, REFINE_TYPE))
+
+
+def test_picks_saved_while_running_follow_their_jobs_after_reopening(connected, tmp_path):
+    connected.task_seconds = 2.0
+    assert generate_previews(count=2) == {'FINISHED'}
+    path = str(tmp_path / "running.blend")
+    assert bpy.ops.wm.save_as_mainfile(filepath=path) == {'FINISHED'}
+    assert bpy.ops.wm.open_mainfile(filepath=path) == {'FINISHED'}
+    assert [p.status for p in picks()] != ["DONE", "DONE"]
+    draw_picker()
+    wait_idle()
+    assert [p.status for p in picks()] == ["DONE", "DONE"]
+    assert all(os.path.isfile(p.thumbnail) for p in picks())
