@@ -89,6 +89,7 @@ def submit_previews(context, count):
         pick.group = group
         pick.prompt = prompt
         pick.number = number
+        pick.ai_model = outgoing.payload.get("ai_model", "")
         pick.job_id = job.id
         _copy_preview(pick, job)
         added.append(pick)
@@ -99,11 +100,22 @@ def refine_label(pick):
     return f"{request.label_for(pick.prompt, 'Text to 3D')} #{pick.number}"
 
 
+def refine_context(context, pick):
+    """The sidebar's texture settings, with the model that made the preview: Meshy refuses to
+    refine a preview with another model (the sidebar's may have changed since)."""
+    from .api import tasks
+    from .operators.modes import DialogContext, DialogSettings
+    if pick.ai_model not in tasks.AI_MODELS:
+        return context
+    return DialogContext(context, DialogSettings(context.scene.meshy, {"ai_model": pick.ai_model}))
+
+
 def refine_requests(context, picks):
     """The refine request of each pick, with the sidebar's texture settings."""
     outgoing = []
     for pick in picks:
-        one = request.refine_request(context, pick.task_id, refine_label(pick))
+        one = request.refine_request(refine_context(context, pick), pick.task_id,
+                                     refine_label(pick))
         one.options.update({GROUP_OPTION: pick.group, NUMBER_OPTION: pick.number})
         outgoing.append(one)
     return outgoing

@@ -307,6 +307,7 @@ class MESHY_PG_pick(bpy.types.PropertyGroup):
     group: StringProperty(description="The press of Generate Previews it came from")
     prompt: StringProperty()
     number: IntProperty(description="Its place among the previews of its press (1-based)")
+    ai_model: StringProperty(description="The model that made it: its refine must use the same")
     job_id: StringProperty()
     task_id: StringProperty()
     status: StringProperty(description="The preview job's status, as last seen")

@@ -12,6 +12,7 @@ import bpy
 import pytest
 
 from tests.blender.harness import MODULE
+from tests.blender.test_native import dialog, draw  # noqa: F401 (a fixture)
 from tests.blender.test_panels import DrawSelf, RecordingLayout, labels
 
 PROMPT = "a wooden treasure chest"
@@ -265,3 +266,42 @@ def test_picks_saved_while_running_follow_their_jobs_after_reopening(connected, 
     wait_idle()
     assert [p.status for p in picks()] == ["DONE", "DONE"]
     assert all(os.path.isfile(p.thumbnail) for p in picks())
+
+
+def test_a_preview_is_refined_with_the_model_that_made_it(connected):
+    """Meshy refuses a refine with another model than the preview's ("Model mismatch"); the
+    sidebar's model may have changed since the previews were made."""
+    bpy.context.scene.meshy.ai_model = 'meshy-5'
+    assert generate_previews(count=2) == {'FINISHED'}
+    wait_idle()
+    bpy.context.scene.meshy.ai_model = 'meshy-6'
+    picks()[0].ticked = True
+    assert press("meshy.refine_picks") == {'FINISHED'}
+    wait_idle()
+    assert picks()[0].refine_status == "DONE", module("jobs").engine().jobs[
+        picks()[0].refine_job_id].message
+    assert imported_task_ids() == set(emulator_tasks(connected, REFINE_TYPE))
+
+
+def test_the_f3_dialog_is_prefilled_priced_for_all_previews_and_refuses_a_bad_count(
+        connected, dialog):
+    s = bpy.context.scene.meshy
+    s.prompt = PROMPT
+    s.mode = 'IMAGE_TO_3D'
+    op, context = dialog("generate_previews")
+    assert op.prompt == PROMPT and op.count == 4
+    expected = 4 * preview_cost()
+    [call] = context.window_manager.dialogs
+    assert call["confirm_text"] == f"Generate ({expected} credits)"
+    assert f"Costs {expected} credits" in draw(op, context).texts()
+    op.count = 9
+    assert "Make 2 to 8 previews at a time (not 9)" in draw(op, context).texts()
+    assert op._cls.execute(op, bpy.context) == {'CANCELLED'}
+    assert connected.tasks_created == 0
+    op.count = 3
+    op.prompt = "a bronze bell"
+    assert op._cls.execute(op, bpy.context) == {'FINISHED'}
+    assert s.prompt == "a bronze bell" and s.picker.count == 3
+    wait_idle()
+    assert len(emulator_tasks(connected, PREVIEW_TYPE)) == 3
+    assert [p.prompt for p in picks()] == ["a bronze bell"] * 3
