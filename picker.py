@@ -163,7 +163,7 @@ def refine_problem(context):
         return "The ticked previews are refined already (see the Jobs panel)"
     if any(p.tickable for p in all_picks(context)):
         return "Tick the previews to refine"
-    if any(p.status in ACTIVE for p in all_picks(context)):
+    if any(running(p) for p in all_picks(context)):
         return "Tick a preview once it is done"
     return "Generate previews first"
 
@@ -281,11 +281,18 @@ def _apply_entry(pick, entry):
         pick.message = str(entry.get("message") or f"The preview was {state}")[:1024]
 
 
+def running(pick):
+    """The pick's preview job runs in this session (a status saved in the file may be stale)."""
+    engine = jobs.engine()
+    job = engine.jobs.get(pick.job_id) if engine is not None else None
+    return job is not None and job.active
+
+
 def clear(context):
     """Forget the picks that are not running; returns how many still run (they stay)."""
     picks = all_picks(context)
     for index in reversed(range(len(picks))):
-        if picks[index].status not in ACTIVE:
+        if not running(picks[index]):
             picks.remove(index)
     return len(picks)
 

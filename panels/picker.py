@@ -150,7 +150,10 @@ def draw_pick_state(layout, pick, job, thumbnail_shown):
         return
     if status in picker.ACTIVE:
         # Running when the file was saved, and not followed in this session.
-        layout.label(text="Not followed here: resume it in the Jobs panel", icon='TIME')
+        if pick.task_id:
+            layout.label(text="Not followed here: resume it in the Jobs panel", icon='TIME')
+        else:
+            layout.label(text="Meshy never confirmed it: clear it", icon='INFO')
         return
     layout.label(text=_STATUS_TEXT.get(status, status.title() or "Unknown"), icon='INFO')
 

@@ -305,3 +305,60 @@ def test_the_f3_dialog_is_prefilled_priced_for_all_previews_and_refuses_a_bad_co
     wait_idle()
     assert len(emulator_tasks(connected, PREVIEW_TYPE)) == 3
     assert [p.prompt for p in picks()] == ["a bronze bell"] * 3
+
+
+def test_a_file_saved_while_previews_ran_learns_from_the_journal_what_became_of_them(
+        connected, tmp_path):
+    """Saved while the previews ran, reopened in a later session: the file says "running", the
+    journal says done (or failed), and the picks believe the journal."""
+    connected.faults(fail_tasks={"code": "image_too_complex"})
+    assert generate_previews(count=2) == {'FINISHED'}
+    path = str(tmp_path / "saved-early.blend")
+    assert bpy.ops.wm.save_as_mainfile(filepath=path) == {'FINISHED'}
+    wait_idle()
+    finished = sorted((p.task_id, p.status, p.thumbnail) for p in picks())
+    assert sorted(status for _id, status, _thumb in finished) == ["DONE", "FAILED"]
+
+    module("jobs").engine().jobs.clear()   # a later session
+    assert bpy.ops.wm.open_mainfile(filepath=path) == {'FINISHED'}
+    assert sorted((p.task_id, p.status, p.thumbnail) for p in picks()) == finished
+    failed = next(p for p in picks() if p.status == "FAILED")
+    assert "too complex" in failed.message
+    log = draw_picker()
+    assert "Failed: cannot be ticked" in labels(log)
+    assert button_text(log, "meshy.refine_picks") == "Refine Ticked"
+    assert press("meshy.clear_picks") == {'FINISHED'}
+    assert not picks()
+
+
+def test_a_pick_saved_before_meshy_answered_says_so_and_can_be_cleared(connected, tmp_path):
+    connected.faults(delay={"seconds": 1.0, "count": 2})
+    assert generate_previews(count=2) == {'FINISHED'}
+    path = str(tmp_path / "unanswered.blend")
+    assert bpy.ops.wm.save_as_mainfile(filepath=path) == {'FINISHED'}
+    engine = module("jobs").engine()
+    for job in list(engine.active_jobs()):
+        engine.stop(job.id)
+    wait_idle()
+    engine.jobs.clear()
+    engine.journal.clear()   # a later session, and Meshy never said it took them
+    assert bpy.ops.wm.open_mainfile(filepath=path) == {'FINISHED'}
+    assert [p.task_id for p in picks()] == ["", ""]
+    assert "Meshy never confirmed it: clear it" in labels(draw_picker())
+    assert press("meshy.clear_picks") == {'FINISHED'}
+    assert not picks()
+
+
+def test_thumbnails_are_freed_when_the_add_on_is_disabled(connected):
+    assert generate_previews(count=2) == {'FINISHED'}
+    wait_idle()
+    draw_picker()
+    previews_module = module("panels.previews")
+    collection = previews_module._collection
+    assert all(p.thumbnail in collection for p in picks())
+    bpy.ops.preferences.addon_disable(module=MODULE)
+    try:
+        assert previews_module._collection is None
+        assert len(collection) == 0
+    finally:
+        bpy.ops.preferences.addon_enable(module=MODULE)
