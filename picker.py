@@ -146,8 +146,11 @@ def ticked(context):
 
 
 def refining(pick):
-    """The pick's refine was sent and has not failed (it is paid for, or being made)."""
-    return bool(pick.refine_job_id) and pick.refine_status not in REFINE_RETRYABLE
+    """The pick's refine was sent and has not failed on Meshy (it is paid for, or being made;
+    a refine whose download failed is fetched again with Retry in the Jobs panel, not paid
+    again)."""
+    return bool(pick.refine_job_id) and (pick.refine_status not in REFINE_RETRYABLE
+                                         or pick.refine_succeeded)
 
 
 def to_refine(context):
@@ -178,12 +181,18 @@ def already_refined(task_ids):
     if engine is None:
         return found
     for job in engine.jobs.values():
-        if job.kind == REFINE_KIND and job.status not in REFINE_RETRYABLE:
+        if job.kind == REFINE_KIND and (job.status not in REFINE_RETRYABLE
+                                        or job.task.get("status") == "SUCCEEDED"):
             found |= wanted & {job.payload.get("preview_task_id")}
     for entry in engine.journal.entries().values():
-        if entry.get("kind") == REFINE_KIND and entry.get("state") not in _JOURNAL_REFINE_GONE:
+        if entry.get("kind") == REFINE_KIND and (entry.get("state") not in _JOURNAL_REFINE_GONE
+                                                 or _succeeded_entry(entry)):
             found |= wanted & {(entry.get("payload") or {}).get("preview_task_id")}
     return found
+
+
+def _succeeded_entry(entry):
+    return (entry.get("task") or {}).get("status") == "SUCCEEDED"
 
 
 # --- keeping the picks in step with their jobs --------------------------------------------------
@@ -193,6 +202,10 @@ def _copy_preview(pick, job):
         pick.status = job.status
     if job.task_id and pick.task_id != job.task_id:
         pick.task_id = job.task_id
+    # A preview Meshy finished stays a preview to choose from, whatever happens to its
+    # thumbnail's download (the task, not the thumbnail, is what a refine needs).
+    if not pick.succeeded and (job.status == "DONE" or job.task.get("status") == "SUCCEEDED"):
+        pick.succeeded = True
     message = job.message[:1024] if job.status == "FAILED" else ""
     if pick.message != message:
         pick.message = message
@@ -206,6 +219,9 @@ def _copy_preview(pick, job):
 def _copy_refine(pick, job):
     if pick.refine_status != job.status:
         pick.refine_status = job.status
+    if not pick.refine_succeeded and (job.status == "DONE"
+                                      or job.task.get("status") == "SUCCEEDED"):
+        pick.refine_succeeded = True
     if job.task_id and pick.refine_task_id != job.task_id:
         pick.refine_task_id = job.task_id
 
@@ -257,6 +273,8 @@ def sync_from_journal():
             if pick.refine_job_id and pick.refine_job_id not in engine.jobs and \
                     pick.refine_status in ACTIVE:
                 entry = engine.journal.get(pick.refine_job_id) or {}
+                if entry.get("state") == "imported" or _succeeded_entry(entry):
+                    pick.refine_succeeded = True
                 if entry.get("state") in _JOURNAL_REFINE_GONE:
                     pick.refine_status = "FAILED"
                 elif entry.get("state") == "imported":
@@ -271,6 +289,8 @@ def _apply_entry(pick, entry):
     if entry.get("task_id"):
         pick.task_id = str(entry["task_id"])
     state = entry.get("state")
+    if state == "imported" or _succeeded_entry(entry):
+        pick.succeeded = True
     if state == "imported":
         pick.status = "DONE"
         thumbnail = (entry.get("files") or {}).get("thumbnail", "")

@@ -311,6 +311,8 @@ class MESHY_PG_pick(bpy.types.PropertyGroup):
     job_id: StringProperty()
     task_id: StringProperty()
     status: StringProperty(description="The preview job's status, as last seen")
+    succeeded: BoolProperty(description="Meshy finished the preview (even if its thumbnail "
+                                        "could not be fetched)")
     message: StringProperty()
     thumbnail: StringProperty(subtype='FILE_PATH')
     ticked: BoolProperty(name="Refine", default=False, update=_keep_untickable_unticked,
@@ -318,10 +320,12 @@ class MESHY_PG_pick(bpy.types.PropertyGroup):
     refine_job_id: StringProperty()
     refine_task_id: StringProperty()
     refine_status: StringProperty(description="The refine job's status, as last seen")
+    refine_succeeded: BoolProperty(description="Meshy finished the refine (it is paid for, "
+                                               "even if its download failed)")
 
     @property
     def tickable(self):
-        return self.status == "DONE" and bool(self.task_id)
+        return (self.succeeded or self.status == "DONE") and bool(self.task_id)
 
 
 class MESHY_PG_picker(bpy.types.PropertyGroup):

@@ -123,6 +123,8 @@ def draw_pick(layout, index, pick, job):
 
 def draw_pick_state(layout, pick, job, thumbnail_shown):
     status = job.status if job is not None else pick.status
+    if pick.tickable:
+        status = "DONE"   # finished on Meshy: only its thumbnail may be missing
     if status == "FAILED":
         col = layout.column(align=True)
         col.alert = True
@@ -136,9 +138,14 @@ def draw_pick_state(layout, pick, job, thumbnail_shown):
             refine_status = refine.status if refine is not None else pick.refine_status
             if refine is not None and refine.active:
                 layout.progress(factor=refine.progress, text=f"Refining {refine.progress:.0%}")
+            elif refine_status == "FAILED" and pick.refine_succeeded:
+                layout.label(text="Refined; fetching it failed: Retry it in the Jobs panel",
+                             icon='ERROR')
             else:
                 layout.label(text=_REFINE_TEXT.get(refine_status, "Refining"),
                              icon='SHADING_TEXTURE')
+        elif not thumbnail_shown and job is not None and job.active:
+            layout.label(text="Fetching thumbnail", icon='TIME')
         elif not thumbnail_shown:
             layout.label(text="No thumbnail: tick by number", icon='INFO')
         return

@@ -362,3 +362,26 @@ def test_thumbnails_are_freed_when_the_add_on_is_disabled(connected):
         assert len(collection) == 0
     finally:
         bpy.ops.preferences.addon_enable(module=MODULE)
+
+
+def test_a_preview_whose_thumbnail_cannot_be_fetched_can_still_be_ticked(connected):
+    """The task succeeded (and was paid for); only its thumbnail's download failed. Its refine's
+    download fails the same way: that refine is paid for, and is never sent again."""
+    connected.faults(corrupt_downloads={"path": "preview.png"})
+    assert generate_previews(count=2) == {'FINISHED'}
+    wait_idle()
+    assert [p.status for p in picks()] == ["FAILED", "FAILED"]
+    pick = picks()[0]
+    pick.ticked = True
+    assert pick.ticked
+    log = draw_picker()
+    assert "No thumbnail: tick by number" in labels(log)
+    assert "Failed: cannot be ticked" not in labels(log)
+    assert press("meshy.refine_picks") == {'FINISHED'}
+    wait_idle()
+    assert pick.refine_status == "FAILED" and pick.refine_succeeded
+    assert "Refined; fetching it failed: Retry it in the Jobs panel" in labels(draw_picker())
+    assert not bpy.ops.meshy.refine_picks.poll()
+    pick.refine_job_id = ""   # an undo, or an older copy of the file
+    assert press("meshy.refine_picks") == {'CANCELLED'}
+    assert list(emulator_tasks(connected, REFINE_TYPE).values()) == [pick.task_id]
