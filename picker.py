@@ -70,8 +70,8 @@ def previews_cost(context, count):
 
 
 def submit_previews(context, count):
-    """Send `count` previews of the sidebar's prompt and add them to the picks; returns
-    (picks added, credits). Raises what request.build and jobs.submit raise."""
+    """Send `count` previews of the sidebar's prompt and add them to the picks; returns the
+    credits. Raises what request.build and jobs.submit raise."""
     problem = count_problem(count)
     if problem:
         raise request.NotReady(problem)
@@ -79,12 +79,12 @@ def submit_previews(context, count):
     group = uuid.uuid4().hex[:12]
     picks = context.scene.meshy.picker.picks
     prompt = context.scene.meshy.prompt.strip()
-    added = []
     for number in range(1, count + 1):
         options = {**outgoing.options, "import": False, GROUP_OPTION: group,
                    NUMBER_OPTION: number}
         job = jobs.submit(context, outgoing.kind, copy.deepcopy(outgoing.payload),
                           f"{outgoing.label} (preview {number}/{count})", options=options)
+        # Adding to a collection may move its items: no reference to an earlier pick is kept.
         pick = picks.add()
         pick.group = group
         pick.prompt = prompt
@@ -92,8 +92,7 @@ def submit_previews(context, count):
         pick.ai_model = outgoing.payload.get("ai_model", "")
         pick.job_id = job.id
         _copy_preview(pick, job)
-        added.append(pick)
-    return added, outgoing.cost() * count
+    return outgoing.cost() * count
 
 
 def refine_label(pick):

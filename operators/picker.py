@@ -89,10 +89,11 @@ class MESHY_OT_generate_previews(PricedDialog, bpy.types.Operator):
             self.report({'ERROR'}, reason)
             return {'CANCELLED'}
         try:
-            added, cost = picker.submit_previews(context, count)
+            cost = picker.submit_previews(context, count)
         except CANNOT_SEND as exc:
             return report(self, exc)
-        self.report({'INFO'}, f"Sent {len(added)} previews to Meshy: {added[0].prompt[:60]} "
+        prompt = context.scene.meshy.prompt.strip()[:60]
+        self.report({'INFO'}, f"Sent {count} previews to Meshy: {prompt} "
                               f"({credits_text(cost)}); tick the ones to texture")
         return {'FINISHED'}
 

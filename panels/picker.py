@@ -37,8 +37,14 @@ def builtin_icon(name):
 
 
 def thumbnail_icon(path):
-    """(icon value, True) for a thumbnail that loaded, or (a generic icon, False)."""
-    if path and os.path.isfile(path):
+    """(icon value, True) for a thumbnail that loaded, or (a generic icon, False).
+
+    Only files in the add-on's own cache are shown: a .blend from elsewhere could name any file
+    on this computer as a pick's thumbnail."""
+    from ..api.download import is_inside   # requests comes with it: not at registration
+    engine = jobs.engine()
+    if path and engine is not None and is_inside(path, engine.cache_dir) and \
+            os.path.isfile(path):
         icon = previews.icon_for(path)
         if previews.image_size(path)[0] > 0:
             return icon, True

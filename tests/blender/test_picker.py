@@ -385,3 +385,18 @@ def test_a_preview_whose_thumbnail_cannot_be_fetched_can_still_be_ticked(connect
     pick.refine_job_id = ""   # an undo, or an older copy of the file
     assert press("meshy.refine_picks") == {'CANCELLED'}
     assert list(emulator_tasks(connected, REFINE_TYPE).values()) == [pick.task_id]
+
+
+def test_a_thumbnail_outside_the_add_ons_cache_is_never_loaded(connected, tmp_path):
+    """A .blend from elsewhere may name any file as a pick's thumbnail."""
+    assert generate_previews(count=2) == {'FINISHED'}
+    wait_idle()
+    elsewhere = tmp_path / "elsewhere.png"
+    with open(picks()[0].thumbnail, "rb") as source:
+        elsewhere.write_bytes(source.read())
+    picks()[0].thumbnail = str(elsewhere)
+    log = draw_picker()
+    panels = module("panels.picker")
+    icons = [entry[1] for entry in log if entry[0] == "icon"]
+    assert icons[0] == panels.builtin_icon(panels.NO_THUMBNAIL_ICON)
+    assert str(elsewhere) not in module("panels.previews")._collection
