@@ -400,3 +400,18 @@ def test_a_thumbnail_outside_the_add_ons_cache_is_never_loaded(connected, tmp_pa
     icons = [entry[1] for entry in log if entry[0] == "icon"]
     assert icons[0] == panels.builtin_icon(panels.NO_THUMBNAIL_ICON)
     assert str(elsewhere) not in module("panels.previews")._collection
+
+
+def test_import_preview_follows_its_task_and_pays_nothing(connected):
+    assert generate_previews(count=2) == {'FINISHED'}
+    wait_idle()
+    log = draw_picker()
+    assert [e for e in log if e[0] == "operator" and e[1] == "meshy.import_pick"] == \
+        [("operator", "meshy.import_pick", "")] * 2
+    pick = picks()[1]
+    assert press("meshy.import_pick", index=1) == {'FINISHED'}
+    wait_idle()
+    assert imported_task_ids() == {pick.task_id}
+    assert connected.tasks_created == 2
+    assert "Only a finished preview" in str(press("meshy.import_pick", index=5))
+    draw_picker()
