@@ -415,3 +415,23 @@ def test_import_preview_follows_its_task_and_pays_nothing(connected):
     assert connected.tasks_created == 2
     assert "Only a finished preview" in str(press("meshy.import_pick", index=5))
     draw_picker()
+
+
+def test_undo_brings_back_no_stale_pick(connected):
+    """Undo restores an older copy of the scene (previews still running, no refine sent); the
+    picks are set right from the jobs at once, so nothing is offered for sending twice."""
+    connected.task_seconds = 1.0
+    assert generate_previews(count=2) == {'FINISHED'}
+    bpy.ops.ed.undo_push(message="previews running")
+    wait_idle()
+    picks()[0].ticked = True
+    assert press("meshy.refine_picks") == {'FINISHED'}
+    refine_job = picks()[0].refine_job_id
+    bpy.ops.ed.undo_push(message="refine sent")
+    assert bpy.ops.ed.undo() == {'FINISHED'}
+    assert [p.status for p in picks()] == ["DONE", "DONE"]
+    assert picks()[0].refine_job_id == refine_job
+    picks()[0].ticked = True
+    assert not bpy.ops.meshy.refine_picks.poll()
+    wait_idle()
+    assert len(emulator_tasks(connected, REFINE_TYPE)) == 1
