@@ -6,9 +6,9 @@ they are registered in dependency order and unregistered in reverse so that noth
 left behind and register -> unregister -> register works.
 """
 
-from . import jobs, operators, panels, preferences, properties
+from . import jobs, operators, panels, picker, preferences, properties
 
-_modules = (preferences, properties, operators, panels, jobs)
+_modules = (preferences, properties, operators, panels, picker, jobs)
 
 
 def register():

@@ -287,6 +287,54 @@ class MESHY_PG_creative(bpy.types.PropertyGroup):
         return getattr(self, product) if product in CREATIVE_OPTION_GROUPS else None
 
 
+# --- Scene.meshy.picker: the preview picker ----------------------------------------------------
+# Several cheap Text to 3D previews of one prompt, shown side by side; only the ticked ones are
+# refined. The picks are saved with the file: Meshy keeps a preview for three days, so a file
+# reopened tomorrow can still refine them by task id. picker.py keeps them in step with the jobs.
+
+# How many previews one press makes: enough to choose from, few enough to judge side by side.
+PREVIEW_COUNT_RANGE = (2, 8)
+
+
+def _keep_untickable_unticked(pick, _context):
+    # Only a preview Meshy finished can be judged and refined (a failed or running one cannot).
+    if pick.ticked and not pick.tickable:
+        pick.ticked = False
+
+
+class MESHY_PG_pick(bpy.types.PropertyGroup):
+    """One preview of the picker, and what became of its refine."""
+    group: StringProperty(description="The press of Generate Previews it came from")
+    prompt: StringProperty()
+    number: IntProperty(description="Its place among the previews of its press (1-based)")
+    ai_model: StringProperty(description="The model that made it: its refine must use the same")
+    job_id: StringProperty()
+    task_id: StringProperty()
+    status: StringProperty(description="The preview job's status, as last seen")
+    succeeded: BoolProperty(description="Meshy finished the preview (even if its thumbnail "
+                                        "could not be fetched)")
+    message: StringProperty()
+    thumbnail: StringProperty(subtype='FILE_PATH')
+    ticked: BoolProperty(name="Refine", default=False, update=_keep_untickable_unticked,
+                         description="Texture (refine) this preview")
+    refine_job_id: StringProperty()
+    refine_task_id: StringProperty()
+    refine_status: StringProperty(description="The refine job's status, as last seen")
+    refine_succeeded: BoolProperty(description="Meshy finished the refine (it is paid for, "
+                                               "even if its download failed)")
+
+    @property
+    def tickable(self):
+        return (self.succeeded or self.status == "DONE") and bool(self.task_id)
+
+
+class MESHY_PG_picker(bpy.types.PropertyGroup):
+    count: IntProperty(
+        name="Previews", default=4, min=PREVIEW_COUNT_RANGE[0], max=PREVIEW_COUNT_RANGE[1],
+        description="How many previews of the prompt to make and choose from")
+    picks: CollectionProperty(type=MESHY_PG_pick)
+
+
 # --- Scene.meshy: generation settings -----------------------------------------------------
 
 PROMPT_LIMIT = tasks.PROMPT_LIMIT
@@ -397,6 +445,9 @@ class MESHY_PG_generate(bpy.types.PropertyGroup):
     # --- Creative Lab ---
     creative: PointerProperty(type=MESHY_PG_creative)
 
+    # --- the preview picker ---
+    picker: PointerProperty(type=MESHY_PG_picker)
+
 
 # --- WindowManager.meshy: the live view ------------------------------------------------------
 
@@ -459,6 +510,8 @@ classes = (
     MESHY_PG_tools,
     *CREATIVE_OPTION_GROUPS.values(),
     MESHY_PG_creative,
+    MESHY_PG_pick,
+    MESHY_PG_picker,
     MESHY_PG_generate,
     MESHY_PG_job,
     MESHY_PG_animation,

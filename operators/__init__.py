@@ -3,20 +3,22 @@
 or selection.py for what to send, hand it to jobs.py and report; nothing here builds payloads.
 
 One module per family (account, generate, modes: one dialog per generation mode and Import by
-task id, creative_lab: the panel's stages, creative_products: one dialog per Creative Lab
-product, scene tools, catalogue: the animation catalogue and task history, jobs); poll.py
-holds the checks they share and the one way a failure becomes a report, calls.py the mixin for
-operators whose work is a single network call. Each module exports `classes`; all are
-registered here."""
+task id, picker: the preview picker, creative_lab: the panel's stages, creative_products: one
+dialog per Creative Lab product, scene tools, catalogue: the animation catalogue and task
+history, jobs); poll.py holds the checks they share and the one way a failure becomes a
+report, calls.py the mixin for operators whose work is a single network call. Each module
+exports `classes`; all are registered here."""
 
 import bpy
 
-from . import account, catalogue, creative_lab, creative_products, generate, jobs, modes, scene
+from . import (account, catalogue, creative_lab, creative_products, generate, jobs, modes, picker,
+               scene)
 
 classes = (
     *account.classes,
     *generate.classes,
     *modes.classes,
+    *picker.classes,
     *creative_lab.classes,
     *creative_products.classes,
     *scene.classes,

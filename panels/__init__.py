@@ -5,11 +5,12 @@ the panels in the sidebar. Nothing here sends anything: buttons call operators."
 
 import bpy
 
-from . import account, creative_lab, generate, jobs, menus, previews, scene
+from . import account, creative_lab, generate, jobs, menus, picker, previews, scene
 
 classes = (
     *account.classes,
     *generate.classes,
+    *picker.classes,
     *creative_lab.classes,
     *scene.selected_classes,
     *jobs.classes,

@@ -17,6 +17,13 @@ def icon_for(path):
     return _collection[path].icon_id
 
 
+def image_size(path):
+    """(width, height) of a loaded thumbnail ((0, 0) when it is not loaded or unreadable)."""
+    if _collection is None or path not in _collection:
+        return (0, 0)
+    return tuple(_collection[path].image_size)
+
+
 def register():
     global _collection
     _collection = bpy.utils.previews.new()

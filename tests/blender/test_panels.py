@@ -148,7 +148,7 @@ class DrawSelf:
         return attr.__get__(self) if callable(attr) else attr
 
 
-PANELS = ("MESHY_PT_account", "MESHY_PT_generate", "MESHY_PT_generate_advanced",
+PANELS = ("MESHY_PT_account", "MESHY_PT_generate", "MESHY_PT_generate_advanced", "MESHY_PT_picker",
           "MESHY_PT_creative_lab",
           "MESHY_PT_selected", "MESHY_PT_retexture", "MESHY_PT_reshape", "MESHY_PT_rig",
           "MESHY_PT_print", "MESHY_PT_jobs", "MESHY_PT_history")

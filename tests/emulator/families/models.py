@@ -125,7 +125,8 @@ def _refine(p, ctx):
               "texture_image_url": _echo_url(texture_image)}
     return Plan("text-to-3d-refine", pricing.REFINE, fields, MODEL_UNFINISHED, output.fields,
                 output.files, ctx.moderation_failure((texture_prompt or "") if moderation else ""),
-                {"ai_model": ai_model, "prompt": prompt})
+                # The preview it textures: not on the task object, but tests check what was chained.
+                {"ai_model": ai_model, "prompt": prompt, "preview_task_id": preview.id})
 
 
 def _echo_url(value):
