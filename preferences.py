@@ -289,7 +289,8 @@ class MESHY_AddonPreferences(bpy.types.AddonPreferences):
             box.label(text=f"In Blender's asset libraries as \"{registered.name}\"",
                       icon='CHECKMARK')
         else:
-            box.operator("meshy.add_library", icon='ASSET_MANAGER')
+            box.operator("meshy.add_library", text="Add Meshy Library to Blender",
+                         icon='ASSET_MANAGER')
 
 
 def _draw_problem(layout, problem):

@@ -8,7 +8,7 @@ from .. import library, preferences
 
 class MESHY_OT_add_library(bpy.types.Operator):
     bl_idname = "meshy.add_library"
-    bl_label = "Add Meshy Library to Blender"
+    bl_label = "Meshy: Add Library to Blender"
     bl_description = ("Add the Meshy library folder to Blender's asset libraries (Preferences > "
                       "File Paths), so every past result shows in the Asset Browser and the "
                       "Asset Shelf of any file")

@@ -378,3 +378,28 @@ def test_add_meshy_library_registers_it_once(library):
 def test_the_shelf_is_registered_for_the_3d_viewport():
     shelf = getattr(bpy.types, "VIEW3D_AST_meshy_library", None)
     assert shelf is not None and shelf.bl_space_type == 'VIEW_3D'
+
+
+def test_the_preferences_show_the_library_folder_and_whether_blender_knows_it(prefs, library):
+    from tests.blender.test_panels import DrawSelf, RecordingLayout
+
+    def drawn():
+        layout = RecordingLayout()
+        type(prefs).draw(DrawSelf(layout, type(prefs), prefs), bpy.context)
+        return layout
+    layout = drawn()
+    assert str(library) in layout.texts(), "the resolved folder is shown"
+    assert ("prop", "keep_assets") in layout.log and ("prop", "library_path") in layout.log
+    assert ("operator", "meshy.add_library", "Add Meshy Library to Blender") in layout.log
+    libraries = bpy.context.preferences.filepaths.asset_libraries
+    try:
+        assert bpy.ops.meshy.add_library() == {'FINISHED'}
+        layout = drawn()
+        assert ("operator", "meshy.add_library", "Add Meshy Library to Blender") not in layout.log
+        assert "In Blender's asset libraries as \"Meshy\"" in layout.texts()
+    finally:
+        for entry in [e for e in libraries if e.name.startswith("Meshy")]:
+            libraries.remove(entry)
+    prefs.property_unset("library_path")
+    default = importlib.import_module(MODULE + ".preferences").library_folder(bpy.context)
+    assert default.startswith(str(USER_DIR)) and default in drawn().texts()
