@@ -251,13 +251,17 @@ ADD_RESULTS = textwrap.dedent("""
         jobs.engine().wait_for_event(0.05)
     for job in submitted:
         print("RESULT", job.status, job.library_file, flush=True)
+    # Then many catalogs in a row, while the other process does the same.
+    library = importlib.import_module({module!r} + ".library")
+    for k in range({extra}):
+        library.ensure_catalog({folder!r}, f"{{name}}/Extra {{k}}")
 """)
 
 
 def test_two_processes_adding_to_one_library_lose_nothing(connected, library):
-    count = 6
+    count, extra = 6, 100
     script = ADD_RESULTS.format(module=MODULE, url=connected.url, key=connected.paid_key,
-                                folder=str(library), count=count)
+                                folder=str(library), count=count, extra=extra)
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(USER_DIR)}
     children = [subprocess.Popen([sys.executable, "-c", script, name], stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, text=True, env=env)
@@ -272,7 +276,8 @@ def test_two_processes_adding_to_one_library_lose_nothing(connected, library):
         sorted(os.path.basename(path) for _status, path in results)
     catalogs = cats_lines(library)
     expected = {"Shared", "Shared/Barrels", "First", "Second"} | {
-        f"{name}/Row {i}" for name in ("First", "Second") for i in range(1, count, 2)}
+        f"{name}/Row {i}" for name in ("First", "Second") for i in range(1, count, 2)} | {
+        f"{name}/Extra {k}" for name in ("First", "Second") for k in range(extra)}
     assert set(catalogs) == expected
     # Both processes named every catalog alike: its id is derived from its path.
     library_mod = library_module()
