@@ -126,7 +126,8 @@ class _Result:
         source = job.options.get("source_object")
         if job.options.get("apply_material") and [o.name for o in objects] == [source]:
             # A retexture that kept the artist's mesh: its result is the new material.
-            return importer._materials_of(objects)
+            return list(dict.fromkeys(slot.material for obj in objects
+                                      for slot in obj.material_slots if slot.material))
         self.objects = objects
         if len(objects) == 1:
             return objects

@@ -380,9 +380,16 @@ def test_add_meshy_library_registers_it_once(library):
             libraries.remove(entry)
 
 
-def test_the_shelf_is_registered_for_the_3d_viewport():
+def test_the_shelf_shows_meshy_assets_in_the_3d_viewport(connected, jobs, library):
     shelf = getattr(bpy.types, "VIEW3D_AST_meshy_library", None)
     assert shelf is not None and shelf.bl_space_type == 'VIEW_3D'
+    job = text_to_3d(jobs, "a mossy boulder")
+    [obj] = [bpy.data.objects[n] for n in job.imported]
+    own = bpy.data.objects.new("An asset of the artist's own", None)
+    own.asset_mark()
+    shelf_module = importlib.import_module(MODULE + ".panels.library")
+    assert shelf_module.is_meshy_asset(obj.asset_data)
+    assert not shelf_module.is_meshy_asset(own.asset_data)
 
 
 def test_the_preferences_show_the_library_folder_and_whether_blender_knows_it(prefs, library):
