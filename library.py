@@ -69,6 +69,8 @@ def after_import(context, job, names):
     the job's message.
     """
     explicit_folder = job.options.get("library_folder") or ""
+    if explicit_folder:
+        explicit_folder = os.path.abspath(bpy.path.abspath(explicit_folder))
     keep_assets = preferences.get(context).keep_assets
     if not keep_assets and not explicit_folder:
         return ""

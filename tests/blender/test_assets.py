@@ -392,6 +392,21 @@ def test_the_shelf_shows_meshy_assets_in_the_3d_viewport(connected, jobs, librar
     assert not shelf_module.is_meshy_asset(own.asset_data)
 
 
+def test_add_meshy_library_saves_the_preferences_when_blender_would_not(library):
+    preferences = bpy.context.preferences
+    saved = os.path.join(bpy.utils.resource_path('USER'), "config", "userpref.blend")
+    before = os.path.getmtime(saved) if os.path.exists(saved) else None
+    libraries = preferences.filepaths.asset_libraries
+    preferences.use_preferences_save = False
+    try:
+        assert bpy.ops.meshy.add_library() == {'FINISHED'}
+        assert os.path.exists(saved) and os.path.getmtime(saved) != before
+    finally:
+        preferences.use_preferences_save = True
+        for entry in [e for e in libraries if e.name.startswith("Meshy")]:
+            libraries.remove(entry)
+
+
 def test_the_preferences_show_the_library_folder_and_whether_blender_knows_it(prefs, library):
     from tests.blender.test_panels import DrawSelf, RecordingLayout
 
