@@ -393,6 +393,7 @@ def read_catalogs(text):
 def ensure_catalog(folder, path):
     """The id of catalog `path` in the library, added to its catalog file (with its parents)
     when missing. A catalog the file already has keeps the id it has there."""
+    path = catalog_path(path)
     os.makedirs(folder, exist_ok=True)
     cats = os.path.join(folder, CATALOG_FILE)
     parts = path.split("/")

@@ -285,6 +285,25 @@ def test_two_processes_adding_to_one_library_lose_nothing(connected, library):
     assert not [n for n in os.listdir(library) if n.endswith(".tmp")]
 
 
+def test_catalogs_already_in_the_file_keep_their_ids_and_the_file_keeps_its_lines(tmp_path):
+    library = library_module()
+    cats = tmp_path / "blender_assets.cats.txt"
+    written_by_blender = ("# This is an Asset Catalog Definition file for Blender.\n"
+                          "VERSION 1\n\n"
+                          "0e7ae9ef-4b1c-4e2f-a5a0-2f5d1c7a9d11:Props:Props\n"
+                          "9f1c2d3e-0000-4000-8000-000000000001:Scenery/Rocks:Scenery-Rocks")
+    cats.write_text(written_by_blender, encoding="utf-8")
+    ident = library.ensure_catalog(str(tmp_path), "Props/Weapons: swords\n")
+    catalogs = cats_lines(tmp_path)
+    assert catalogs["Props"] == "0e7ae9ef-4b1c-4e2f-a5a0-2f5d1c7a9d11"
+    assert catalogs["Props/Weapons swords"] == ident == str(library.catalog_id(
+        "Props/Weapons swords"))
+    assert catalogs["Scenery/Rocks"] == "9f1c2d3e-0000-4000-8000-000000000001"
+    assert cats.read_text(encoding="utf-8").startswith(written_by_blender)
+    assert library.ensure_catalog(str(tmp_path), "Props") == catalogs["Props"]
+    assert len(cats_lines(tmp_path)) == 3, "nothing is added twice"
+
+
 # --- what stays in the running file ------------------------------------------------------------------
 
 def data_counts():
