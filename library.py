@@ -74,10 +74,11 @@ def after_import(context, job, names):
     keep_assets = preferences.get(context).keep_assets
     if not keep_assets and not explicit_folder:
         return ""
-    result = _Result(job, names)
-    if not result.assets:
-        return ""
+    result = None
     try:
+        result = _Result(job, names)
+        if not result.assets:
+            return ""
         result.mark()
         folder = explicit_folder or preferences.library_folder(context, create=True)
         catalog_id = ensure_catalog(folder, result.catalog_path)
@@ -85,7 +86,8 @@ def after_import(context, job, names):
             asset.asset_data.catalog_id = str(catalog_id)
         path = write_blend(folder, result.assets, result.name, job.task_id or job.id)
     except Exception as exc:  # disk full, read-only folder, a bug: the import itself stands
-        result.unmark_unless(keep_assets)
+        if result is not None:
+            result.unmark_unless(keep_assets)
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         job.message = (f"Imported; could not add it to the Meshy library: {why}{where}. "
