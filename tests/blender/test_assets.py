@@ -424,6 +424,8 @@ def test_add_meshy_library_saves_the_preferences_when_blender_would_not(library)
         preferences.use_preferences_save = True
         for entry in [e for e in libraries if e.name.startswith("Meshy")]:
             libraries.remove(entry)
+        if before is None and os.path.exists(saved):
+            os.remove(saved)  # later tests' child processes start from no saved preferences
 
 
 def test_the_preferences_show_the_library_folder_and_whether_blender_knows_it(prefs, library):
