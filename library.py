@@ -320,7 +320,7 @@ def catalog_id(path):
     return uuid.uuid5(CATALOG_NAMESPACE, path)
 
 
-# --- the library on disk ---------------------------------------------------------------------------
+# --- the library on disk --------------------------------------------------------------------------
 
 def result_file_name(name, task_id):
     """"<name made safe>-<hash of the task id>.blend": nothing the server sends names a file."""

@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 
 import bpy
@@ -304,7 +303,7 @@ def test_catalogs_already_in_the_file_keep_their_ids_and_the_file_keeps_its_line
     assert len(cats_lines(tmp_path)) == 3, "nothing is added twice"
 
 
-# --- what stays in the running file ------------------------------------------------------------------
+# --- what stays in the running file ---------------------------------------------------------------
 
 def data_counts():
     return {name: len(getattr(bpy.data, name)) for name in (
@@ -378,7 +377,7 @@ def test_a_read_only_library_folder_still_imports(connected, jobs, library):
     assert "could not add it to the Meshy library" in job.message
 
 
-# --- Blender's asset libraries and the shelf -------------------------------------------------------
+# --- Blender's asset libraries and the shelf ------------------------------------------------------
 
 def test_add_meshy_library_registers_it_once(library):
     libraries = bpy.context.preferences.filepaths.asset_libraries
