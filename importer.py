@@ -164,9 +164,15 @@ def remove_objects(objects):
                 bpy.data.meshes.remove(data)
             elif isinstance(data, bpy.types.Armature):
                 bpy.data.armatures.remove(data)
+    images = {n.image for m in materials if m.node_tree is not None for n in m.node_tree.nodes
+              if n.type == 'TEX_IMAGE' and n.image is not None}
     for material in materials:
         if material.users == 0:
             bpy.data.materials.remove(material)
+    for image in images:
+        # The helpers' textures too: left behind, every clip import would keep its images.
+        if image.users == 0:
+            bpy.data.images.remove(image)
 
 
 # --- material replacement (retexture that kept the object's own UVs) -----------------------------

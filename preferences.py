@@ -16,13 +16,14 @@ it Blender's online-access switch (`note_online_access`), which worker threads c
 import os
 
 import bpy
-from bpy.props import EnumProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
 from .api.urls import DEFAULT_BASE_URL
 
 ENV_KEY = "MESHY_API_KEY"
 # Published in Meshy's quick start: answers like the real API and spends no credits.
 TEST_MODE_KEY = "msy_dummy_api_key_for_test_mode_12345678"
+LIBRARY_FOLDER = "library"  # the Meshy library's default folder, under the add-on's user folder
 
 
 _clients = {}  # (key, base URL) -> MeshyClient
@@ -154,6 +155,17 @@ def image_source_problem(context=None):
             or offline_reason(context, url))
 
 
+def library_folder(context=None, create=False):
+    """The Meshy library folder: the preference, or `library` under the add-on's user folder."""
+    chosen = get(context).library_path.strip()
+    if chosen:
+        folder = os.path.abspath(bpy.path.abspath(chosen))
+        if create:
+            os.makedirs(folder, exist_ok=True)
+        return folder
+    return bpy.utils.extension_path_user(__package__, path=LIBRARY_FOLDER, create=create)
+
+
 def close_clients():
     """Close every client's session (unregister)."""
     for client in _clients.values():
@@ -217,6 +229,19 @@ class MESHY_AddonPreferences(bpy.types.AddonPreferences):
         description="Model name sent to the OpenAI-compatible image endpoint",
         default="gpt-image-1",
     )
+    keep_assets: BoolProperty(
+        name="Keep Results as Assets",
+        description="Mark every imported result as an asset (with Meshy's thumbnail, the prompt "
+                    "and tags) and write it into the Meshy library as its own .blend file",
+        default=True,
+    )
+    library_path: StringProperty(
+        name="Meshy Library",
+        description="Folder of the Meshy library: one small .blend per result, with catalogs. "
+                    "Empty: a folder in the add-on's own user folder",
+        subtype='DIR_PATH',
+        default="",
+    )
 
     def draw(self, context):
         layout = self.layout
@@ -249,6 +274,23 @@ class MESHY_AddonPreferences(bpy.types.AddonPreferences):
         box.prop(self, "image_api_key")
         _draw_problem(box, key_problem(self.image_api_key, "The Image API key"))
         box.prop(self, "image_model")
+
+        self.draw_library(layout.box(), context)
+
+    def draw_library(self, box, context):
+        from . import library
+        box.label(text="Meshy Library")
+        box.prop(self, "keep_assets")
+        box.prop(self, "library_path")
+        folder = library_folder(context)
+        box.label(text=folder, icon='FILE_FOLDER')
+        registered = library.registered_library(context)
+        if registered is not None:
+            box.label(text=f"In Blender's asset libraries as \"{registered.name}\"",
+                      icon='CHECKMARK')
+        else:
+            box.operator("meshy.add_library", text="Add Meshy Library to Blender",
+                         icon='ASSET_MANAGER')
 
 
 def _draw_problem(layout, problem):

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The interface's drawing: sidebar panels ("Meshy" tab), lists, Blender's own menus (menus.py),
-the status bar, and the thumbnails they show (previews). Each module exports its classes; the order here is the order of
-the panels in the sidebar. Nothing here sends anything: buttons call operators."""
+the status bar, the thumbnails they show (previews), and the Meshy Asset Shelf (library.py).
+Each module exports its classes; the order here is the order of the panels in the sidebar.
+Nothing here sends anything: buttons call operators."""
 
 import bpy
 
-from . import account, creative_lab, generate, jobs, menus, picker, previews, scene
+from . import account, creative_lab, generate, jobs, library, menus, picker, previews, scene
 
 classes = (
     *account.classes,
@@ -16,6 +17,7 @@ classes = (
     *jobs.classes,
     *scene.history_classes,
     *menus.classes,
+    *library.classes,
 )
 
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
