@@ -4,14 +4,16 @@ or selection.py for what to send, hand it to jobs.py and report; nothing here bu
 
 One module per family (account, generate, modes: one dialog per generation mode and Import by
 task id, creative_lab: the panel's stages, creative_products: one dialog per Creative Lab
-product, scene tools, catalogue: the animation catalogue and task history, jobs); poll.py
+product, scene tools, catalogue: the animation catalogue and task history, jobs, batch: batch
+sheets and the `meshy-batch` command line); poll.py
 holds the checks they share and the one way a failure becomes a report, calls.py the mixin for
 operators whose work is a single network call. Each module exports `classes`; all are
 registered here."""
 
 import bpy
 
-from . import account, catalogue, creative_lab, creative_products, generate, jobs, modes, scene
+from . import (account, batch, catalogue, creative_lab, creative_products, generate, jobs, modes,
+               scene)
 
 classes = (
     *account.classes,
@@ -22,6 +24,17 @@ classes = (
     *scene.classes,
     *catalogue.classes,
     *jobs.classes,
+    *batch.classes,
 )
 
-register, unregister = bpy.utils.register_classes_factory(classes)
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
+
+
+def register():
+    _register_classes()
+    batch.register_cli()
+
+
+def unregister():
+    batch.unregister_cli()
+    _unregister_classes()
