@@ -50,6 +50,9 @@ class Stage:
     label: str
     options: dict
     cost: int
+    # What its task object repeats beyond the payload's own echoes (a refine shows its
+    # preview's prompt): tells a cut-off create's task apart from another row's.
+    echoes: dict = None
 
 
 class Source:
@@ -109,6 +112,7 @@ class Run:
         self.budget = budget
         self.chains = {}      # row key -> {stage: Stage}
         self.steps = {}       # row key -> [book.Step]
+        self.history = {}     # row key -> {stage: journal entry} from earlier runs
         self.notes = []       # sentences about the whole run (balance, budget)
         self.echo = bpy.app.background
         self.batch = None
@@ -223,7 +227,8 @@ def build_chain(context, run, row):
         payload = formats(dict(follow["payload"]))
         chain[book.REFINE] = Stage(follow["kind"], payload, follow["id_field"], name,
                                    options(book.REFINE, follow.get("options") or {}),
-                                   _cost(follow["kind"], payload))
+                                   _cost(follow["kind"], payload),
+                                   echoes={"prompt": model.get("prompt", "")})
     if spec["rig"]:
         payload = request.rig_payload(context, settings.tools)
         chain[book.RIG] = Stage("rigging", payload, "input_task_id", name,
@@ -240,15 +245,24 @@ def build_chain(context, run, row):
     return chain
 
 
-def _follow_up(chain, stages, children):
+def _stage_options(stage, known_entry):
+    """A stage's options, told when an earlier create of it was cut off (see book.cut_off):
+    its worker then looks for the task that create made before paying for a new one."""
+    since = book.cut_off(known_entry)
+    if not since:
+        return stage.options
+    return dict(stage.options, maybe_created={"at": since, "fields": stage.echoes})
+
+
+def _follow_up(chain, stages, children, known):
     """The engine's follow_up for `children` of a stage (each with its own below it)."""
     specs = []
     for child in children:
         stage = chain[child]
         below = [s for s, parent in stages if parent == child]
         specs.append({"kind": stage.kind, "payload": stage.payload, "id_field": stage.id_field,
-                      "label": stage.label, "options": stage.options,
-                      "follow_up": _follow_up(chain, stages, below)})
+                      "label": stage.label, "options": _stage_options(stage, known.get(child)),
+                      "follow_up": _follow_up(chain, stages, below, known)})
     if not specs:
         return None
     return specs[0] if len(specs) == 1 else specs
@@ -313,6 +327,7 @@ def plan(context, source, library="", budget=0, keep_in_file=False, balance=None
             continue
         run.chains[row.key] = chain
         run.steps[row.key] = steps
+        run.history[row.key] = history
         state.cost = sum(chain[s].cost for step in steps for s in _new_stages(state.stages, step))
     report = parsed.title
     run.batch = book.Batch(source.id, report, rows, budget=budget, report_path=run.report_file)
@@ -415,8 +430,9 @@ def send(context, run):
             continue
         row.status = book.RUNNING
         chain = run.chains[row.key]
+        known = run.history.get(row.key, {})
         for step in run.steps[row.key]:
-            follow_up = _follow_up(chain, row.stages, step.children)
+            follow_up = _follow_up(chain, row.stages, step.children, known)
             if step.action == "follow":
                 entry = dict(step.entry, follow_up=follow_up)
                 engine.resume(entry, client)
@@ -425,8 +441,12 @@ def send(context, run):
             payload = dict(stage.payload)
             if step.parent_task:
                 payload[stage.id_field] = step.parent_task
-            jobs.submit(context, stage.kind, payload, stage.label, options=stage.options,
-                        follow_up=follow_up)
+            jobs.submit(context, stage.kind, payload, stage.label,
+                        options=_stage_options(stage, step.entry), follow_up=follow_up)
+        # Cut-off creates are looked for by the new jobs; the old entries are done with.
+        for stage in known.values():
+            if book.cut_off(stage):
+                engine.journal.update(stage["job_id"], state="discarded")
     _show(context, run)
     _write_report(run)
     if run.batch.settled():
@@ -434,6 +454,13 @@ def send(context, run):
     jobs.tick(context)
     jobs.ensure_watching()
     return run
+
+
+def settle(context, run):
+    """A sheet with nothing to send: its report and grouped row say so."""
+    _last["run"] = run
+    _show(context, run)
+    _finish(context, run)
 
 
 def _stage_status(job):

@@ -85,10 +85,21 @@ def stage_state(entry):
     return "none"
 
 
+def cut_off(entry):
+    """When `entry` is a create cut off before its task id was recorded (the process died
+    during the POST): the time.time() it was sent, so the task it may have made can be looked
+    for (engine/worker.py) rather than paid for again; else None."""
+    if entry and entry.get("state") == "submitting" and not entry.get("task_id"):
+        return entry.get("created_at") or entry.get("recorded_at")
+    return None
+
+
 @dataclass
 class Step:
     """One thing to do for a row: follow a journal entry, or create a stage.
 
+    `entry`: the journal entry followed, or for a create the stage's earlier entry if any (a
+    failed task, or a create cut off before its id was recorded: see cut_off()).
     `parent_task`: the task id a created stage is made from (None for the row's first stage).
     `children`: the stages a followed or created stage must hand on to when it succeeds.
     """
@@ -114,9 +125,10 @@ def plan_row(stages, known):
         if state[name] == "live":
             step = Step("follow", name, entry=known[name])
         elif parent is None:
-            step = Step("create", name)
+            step = Step("create", name, entry=known.get(name))
         elif state[parent] == "done":
-            step = Step("create", name, parent_task=known[parent].get("task_id"))
+            step = Step("create", name, entry=known.get(name),
+                        parent_task=known[parent].get("task_id"))
         else:
             # Made by its parent's follow-up (or, below a stage that is itself handed on, by
             # that stage's own follow-up).

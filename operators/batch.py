@@ -135,11 +135,16 @@ class MESHY_OT_batch(bpy.types.Operator):
                 run.say(line)
             self.report({'INFO'}, f"Dry run: {batches.summary(run)[0]}; nothing was sent")
             return {'FINISHED'}
-        if not any(r.status == book.WAITING for r in run.batch.rows) and not run.batch.ok():
+        if not any(r.status == book.WAITING for r in run.batch.rows):
+            # Nothing (more) to make: every row is done from before, bad or over the budget.
             for line in batches.summary(run):
                 run.say(line)
-            self.report({'ERROR'}, "Nothing to send: " + "; ".join(batches.summary(run)[1:3]))
-            return {'CANCELLED'}
+            if not run.batch.done():
+                self.report({'ERROR'}, "Nothing to send: " + "; ".join(batches.summary(run)[1:3]))
+                return {'CANCELLED'}
+            batches.settle(context, run)
+            self.report({'INFO'} if run.batch.ok() else {'WARNING'}, batches.summary(run)[0])
+            return {'FINISHED'}
         try:
             batches.send(context, run)
         except CANNOT_SEND as exc:
