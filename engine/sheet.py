@@ -120,7 +120,7 @@ def parse(text, title, base_folder, image_extensions):
     `base_folder` resolves relative image paths (None: relative paths are an error, e.g. a Text
     in an unsaved file); `image_extensions` are the picture files the add-on can send.
     """
-    lines = text.splitlines()
+    lines = text.removeprefix("\ufeff").splitlines()  # a Text pasted from a BOM file keeps it
     settings, setting_errors, first = _read_settings(lines)
     if setting_errors:
         raise SheetError("; ".join(setting_errors))

@@ -418,3 +418,40 @@ def test_the_recovery_offer_sends_a_killed_sheet_back_into_its_sheet(connected, 
     assert len(view.jobs) == 0 and len(view.batches) == 1
     if library_writes_files():  # results go to the library and leave the open file
         assert not [o for o in bpy.data.objects if "meshy_task_id" in o]
+
+
+def test_a_running_sheet_is_one_grouped_row_in_the_jobs_panel(connected, jobs, tmp_path):
+    from tests.blender.test_panels import draw_all
+    connected.task_seconds = 3.0
+    sheet = write_sheet(tmp_path, PRICED, "panel.csv")
+    run = batches().plan(bpy.context, batches().Source(path=str(sheet)), budget=0)
+    assert [r.cost for r in run.batch.rows] == [5, 15, 5, 5]
+    batches().send(bpy.context, run)
+    assert sheet.parent.joinpath("panel.report.csv").exists(), "written from the start"
+    log = draw_all()
+    assert ("list", "MESHY_UL_jobs", 0) not in log, "the sheet's jobs are not listed one by one"
+    assert ("progress", "0/4 done, 0 credits") in log or \
+        any(e[0] == "progress" and e[1].startswith("0/4 done") for e in log)
+    assert ("operator", "meshy.stop_batch", "") in log
+    assert ("operator", "meshy.batch", "Run Batch Sheet...") in log
+    # Stopping follows nothing more; the tasks go on at Meshy and running it again resumes.
+    assert bpy.ops.meshy.stop_batch(sheet_id=run.source.id) == {'FINISHED'}
+    assert pump(jobs, lambda: run.batch.settled())
+    assert {r.status for r in run.batch.rows} == {"stopped"}
+    assert connected.tasks_created == 4
+    log = draw_all()
+    assert any(e[0] == "progress" and e[1].startswith("0/4 done, 4 failed") for e in log)
+    result, again = run_sheet(sheet)
+    assert [r.status for r in again.batch.rows] == ["done"] * 4
+    assert connected.tasks_created == 5, "the stopped tasks were followed; only the refine " \
+        "that the stopped preview never handed on was made"
+    bpy.ops.meshy.clear_finished()
+    assert len(bpy.context.window_manager.meshy.batches) == 0
+
+
+def pump(jobs, condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        jobs.tick(bpy.context)
+        jobs.engine().wait_for_event(0.05)
+    return condition()
