@@ -183,7 +183,7 @@ def tick(context=None):
                 break
         if ready:
             _mirror(context)
-    if any(j.status in FINISHED or _succeeded(j) for j in changed):
+    if any((j.status in FINISHED or _succeeded(j)) and _may_hold_uploads(j) for j in changed):
         _sweep_uploads()
     _refresh_balance(context, changed)
     if changed:
@@ -292,12 +292,20 @@ def _succeeded(job):
     return job.status == DONE or job.task.get("status") == "SUCCEEDED"
 
 
+def _may_hold_uploads(job):
+    """Only a job with inputs prepared at submission (an exported mesh, a render) can keep an
+    upload folder alive; plain payloads (a prompt, a task id) never do, so their ending needs no
+    sweep (a batch sheet ends hundreds of them)."""
+    return not (journal_mod.is_plain(job.payload) and journal_mod.is_plain(job.follow_up))
+
+
 def _sweep_uploads(stale_sessions=False):
     """Remove the upload files no job in the list may still send."""
-    needed = set()
-    for job in _engine.jobs.values():
-        if not _succeeded(job):
-            needed |= selection.upload_folders(job.payload, job.follow_up)
+    # One call for every job: finding the uploads folder costs disk look-ups, and a batch sheet
+    # keeps hundreds of jobs here while this runs on every tick in which one finishes.
+    unsent = [job for job in _engine.jobs.values() if not _succeeded(job)]
+    needed = selection.upload_folders(*(p for job in unsent for p in (job.payload,
+                                                                        job.follow_up)))
     selection.sweep_uploads(needed, stale_sessions=stale_sessions)
 
 

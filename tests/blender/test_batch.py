@@ -455,3 +455,21 @@ def pump(jobs, condition, timeout=30):
         jobs.tick(bpy.context)
         jobs.engine().wait_for_event(0.05)
     return condition()
+
+
+def test_a_tick_that_sweeps_uploads_asks_for_the_user_folder_once_not_once_per_job(jobs,
+                                                                                     monkeypatch):
+    """A sheet keeps hundreds of jobs in the engine; every tick in which one finishes sweeps the
+    uploads. Resolving the uploads folder costs two disk stats, so it must not be done per job."""
+    engine_module = importlib.import_module(MODULE + ".engine")
+    engine = jobs.engine()
+    for index in range(200):
+        job = engine_module.Job("text_to_3d_preview", {"prompt": f"crate {index}"}, "crate")
+        engine.jobs[job.id] = job   # listed only: nothing is sent
+    calls = []
+    real = bpy.utils.extension_path_user
+    monkeypatch.setattr(bpy.utils, "extension_path_user",
+                        lambda *args, **kwargs: calls.append(args) or real(*args, **kwargs))
+    jobs._sweep_uploads()
+    assert len(calls) <= 2, f"{len(calls)} look-ups of the user folder for one sweep"
+    engine.jobs.clear()
