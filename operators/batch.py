@@ -111,6 +111,9 @@ class MESHY_OT_batch(bpy.types.Operator):
         layout.prop(self, "keep_in_file")
 
     def execute(self, context):
+        if not self.filepath and not self.text:
+            self.report({'ERROR'}, "Choose a sheet: a CSV file (filepath) or a Text (text)")
+            return {'CANCELLED'}
         if self.browsed:
             # From the file browser: show the plan before anything is paid for.
             return bpy.ops.meshy.batch('INVOKE_DEFAULT', filepath=self.filepath,
