@@ -369,16 +369,15 @@ def _copy_report(state, line):
 def _limit_to_balance(run, balance, spent):
     """Apply the budget (credits for the whole sheet, what earlier runs spent included); a total
     over the known balance makes the balance the budget."""
-    budget = run.budget
+    budget = run.budget or None
     total = run.total_cost
     if balance is not None and total > balance:
-        if not budget or budget - spent > balance:
+        if budget is None or budget - spent > balance:
             budget = spent + balance
             run.notes.append(f"The sheet needs {total} credits but the balance is {balance}: "
                              f"only the rows that fit in {balance} credits go")
-    committed = book.apply_budget(
-        [r for r in run.batch.rows if r.status == book.WAITING], max(budget - spent, 0)
-        if budget else 0)
+    committed = book.apply_budget([r for r in run.batch.rows if r.status == book.WAITING],
+                                  budget, spent)
     over = [r for r in run.batch.rows if r.status == book.OVER_BUDGET]
     if over:
         run.notes.append(f"{len(over)} row(s) not sent: over the budget of {budget} credits "

@@ -248,16 +248,17 @@ def eta(started, now, rows):
     return (now - started) / settled * left
 
 
-def apply_budget(rows, budget):
-    """Mark rows over the budget: in sheet order, a row goes while the credits of the rows sent
-    before it plus its own stay within `budget` (0: no cap); from the first row that does not
-    fit, none goes. Returns the credits committed."""
-    committed = 0
+def apply_budget(rows, budget, spent=0):
+    """Mark rows over the budget: in sheet order, a row goes while the credits already `spent`
+    (by earlier runs of the sheet), of the rows sent before it and its own stay within `budget`
+    (None: no cap); from the first row that does not fit, none goes. Returns the credits
+    committed, `spent` included."""
+    committed = spent
     over = False
     for row in rows:
         if row.status in (INVALID, DONE):
             continue
-        if budget and (over or committed + row.cost > budget):
+        if budget is not None and (over or committed + row.cost > budget):
             over = True
             row.status = OVER_BUDGET
             row.error = (f"needs {row.cost} credits; {max(budget - committed, 0)} of the "

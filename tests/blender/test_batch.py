@@ -200,6 +200,21 @@ def test_the_budget_cap_stops_at_the_first_row_that_does_not_fit(connected, tmp_
     assert report["Four"]["task_ids"] == ""
 
 
+def test_a_budget_spent_by_an_earlier_run_is_not_spent_again(connected, tmp_path):
+    connected.task_seconds = 0.3
+    sheet = write_sheet(tmp_path, PRICED, "priced.csv")
+    result, run = run_sheet(sheet, budget=20)
+    assert [r.status for r in run.batch.rows] == ["done", "done"] + ["not sent: over budget"] * 2
+    result, again = run_sheet(sheet, budget=20)
+    assert [r.status for r in again.batch.rows] == ["done", "done"] + \
+        ["not sent: over budget"] * 2, "the 20 credits of the first run count"
+    assert again.batch.rows[2].error == "needs 5 credits; 0 of the budget of 20 were left"
+    assert connected.tasks_created == 3
+    result, more = run_sheet(sheet, budget=30)
+    assert [r.status for r in more.batch.rows] == ["done"] * 4
+    assert connected.tasks_created == 5
+
+
 def test_a_total_over_the_balance_sends_only_what_the_balance_covers(connected, tmp_path):
     connected.task_seconds = 0.3
     connected.set_balance(connected.paid_key, 12)

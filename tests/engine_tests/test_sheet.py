@@ -165,11 +165,21 @@ def test_the_budget_stops_at_the_first_row_that_does_not_fit():
     assert rows[3].error == "needs 5 credits; 2 of the budget of 22 were left"
     assert rows[4].status == book.OVER_BUDGET, "a later row that would fit is not sent either"
     unlimited = [row_state(1, 500), row_state(2, 500)]
-    assert book.apply_budget(unlimited, 0) == 1000
+    assert book.apply_budget(unlimited, None) == 1000
     assert [r.status for r in unlimited] == [book.WAITING] * 2
     exact = [row_state(1, 10), row_state(2, 10)]
     book.apply_budget(exact, 20)
     assert [r.status for r in exact] == [book.WAITING] * 2, "the budget itself may be reached"
+
+
+def test_the_budget_counts_what_earlier_runs_of_the_sheet_spent():
+    rows = [row_state(1, 5), row_state(2, 5)]
+    assert book.apply_budget(rows, 30, spent=25) == 30
+    assert [r.status for r in rows] == [book.WAITING, book.OVER_BUDGET]
+    assert rows[1].error == "needs 5 credits; 0 of the budget of 30 were left"
+    spent_all = [row_state(1, 5)]
+    book.apply_budget(spent_all, 20, spent=20)
+    assert spent_all[0].status == book.OVER_BUDGET, "a budget used up is not 'no cap'"
 
 
 def test_eta_from_the_pace_of_settled_rows():
