@@ -488,3 +488,20 @@ def test_a_tick_that_sweeps_uploads_asks_for_the_user_folder_once_not_once_per_j
     jobs._sweep_uploads()
     assert len(calls) <= 2, f"{len(calls)} look-ups of the user folder for one sweep"
     engine.jobs.clear()
+
+
+def test_the_text_editor_offers_to_run_the_open_text_as_a_sheet():
+    from types import SimpleNamespace
+
+    from tests.blender.test_panels import RecordingLayout
+    menus = importlib.import_module(MODULE + ".panels.menus")
+    assert "TEXT_MT_text" in [m for m, _draw in menus._MENU_ENTRIES]
+    text = bpy.data.texts.new("sheet")
+    log = []
+    context = SimpleNamespace(space_data=SimpleNamespace(text=text))
+    menus.draw_text_menu(SimpleNamespace(layout=RecordingLayout(log)), context)
+    assert ("operator", "meshy.batch", "Run as Meshy Batch Sheet...") in log
+    log = []
+    menus.draw_text_menu(SimpleNamespace(layout=RecordingLayout(log)),
+                         SimpleNamespace(space_data=SimpleNamespace(text=None)))
+    assert log == []
