@@ -128,8 +128,13 @@ def test_a_mixed_sheet_runs_every_good_row_and_reports_the_bad_ones(connected, j
     # Charged once per task, and the sheet's total says what was charged.
     assert balance - connected.balance(connected.paid_key) == run.batch.credits()
     # Per-row settings went into the requests.
-    lamp = connected.task(rows["Lamp"].task_ids["model"])
-    assert lamp.get("target_polycount") == 2000 or "fbx" in str(lamp)
+    sent = {(j.options["asset_name"], j.kind): j.payload for j in jobs.engine().jobs.values()}
+    lamp = sent[("Lamp", "text_to_3d_preview")]
+    assert lamp["target_polycount"] == 2000 and lamp["should_remesh"] is True
+    assert "fbx" in lamp["target_formats"] and "glb" in lamp["target_formats"]
+    assert lamp["ai_model"] == "meshy-5", "the sheet's setting"
+    assert sent[("Crate", "text_to_3d_preview")]["prompt"] == "a wooden crate, game prop"
+    assert ("Crate", "text_to_3d_refine") not in sent and ("Barrel", "text_to_3d_refine") in sent
     knight = rows["Knight"]
     assert set(knight.task_ids) == {"model", "rig", "anim:92", "anim:40"}
 
@@ -162,6 +167,9 @@ def test_a_mixed_sheet_runs_every_good_row_and_reports_the_bad_ones(connected, j
     assert "[2/12] Barrel: done (15 credits)" in out
     assert connected.paid_key not in out
     assert connected.paid_key not in (tmp_path / "props.report.csv").read_text()
+    import json
+    journal = json.dumps(list(engine.journal.entries().values()))
+    assert connected.paid_key not in journal and "Bearer" not in journal
     if library_writes_files():  # depends on library.after_import (the assets work)
         for row in good:
             assert row.library_files, row.name
