@@ -4,6 +4,9 @@ cannot be sent yet.
 
 - The Generate panel (Scene.meshy): `problem(context)` says in one sentence why the settings
   cannot be sent (the button shows it as its poll message); `build(context)` makes the request.
+  Both take `settings=`: any object with Scene.meshy's attributes (a batch sheet's row is the
+  add-on's defaults + the sheet's settings + the row, batches.row_settings), so the payload rules
+  are written once.
 - The Selected Object tools (Scene.meshy.tools): `tool_problem(context, kind)` and
   `tool_request(context, kind, objects, task_id)`; what to send for the selection (its Meshy task
   id, or an uploaded GLB) is `selection.source()`'s decision. `animation_request()` for a rig.
