@@ -22,7 +22,7 @@ from bpy.app.handlers import persistent
 
 from . import importer, library, preferences, selection
 from .engine import (DELETED, DONE, EXPIRED, FAILED, FINISHED, IN_PROGRESS, READY, Engine, Job,
-                     gather_payload)
+                     follow_ups, gather_payload)
 from .engine import journal as journal_mod
 
 WAITING_FOR_OBJECT_MODE = "Ready: imports when you are back in Object Mode"
@@ -114,8 +114,8 @@ def submit(context, kind, payload, label, options=None, follow_up=None, runner=N
     options.setdefault("blend_file", bpy.data.filepath)
     # Blender data the inputs need (an unsaved image's pixels) is read now, on this thread.
     gather_payload(payload)
-    if follow_up:
-        gather_payload(follow_up["payload"])
+    for spec in follow_ups(follow_up):
+        gather_payload(spec["payload"])
     job = Job(kind, payload, label, options=options, follow_up=follow_up, client=client,
               runner=runner, task_id=task_id)
     _engine.max_in_flight = prefs.max_in_flight
@@ -168,7 +168,7 @@ def tick(context=None):
     before = {job.id: (job.status, job.progress) for job in _engine.jobs.values()}
     changed = _engine.pump()
     ready = _importable(context, changed)
-    if changed or _rows.keys() != _engine.jobs.keys() or \
+    if changed or _rows.keys() != _listed_ids() or \
             len(context.window_manager.meshy.jobs) != len(_rows):
         _mirror(context)  # also when jobs came or went without an event (submit, a new file)
     news = any(before.get(job.id, ("", 0.0))[0] != job.status
@@ -183,7 +183,7 @@ def tick(context=None):
                 break
         if ready:
             _mirror(context)
-    if any(j.status in FINISHED or _succeeded(j) for j in changed):
+    if any((j.status in FINISHED or _succeeded(j)) and _may_hold_uploads(j) for j in changed):
         _sweep_uploads()
     _refresh_balance(context, changed)
     if changed:
@@ -239,6 +239,9 @@ def import_result(context, job, again=False, as_new_object=False):
     `again`: the artist asked (the Import button), so import even if the result is already here.
     `as_new_object`: the fallback for a result that cannot change the object it was made for.
     """
+    # A batch sheet's animation becomes an asset of its own: there is no rig in the file to add
+    # it to (the sheet's rigged character went to the Meshy library).
+    as_new_object = as_new_object or bool(job.options.get("as_new_object"))
     if job.options.get("import") is False and not again:
         job.message = "Done; the next step goes on" if job.follow_up else "Done (not imported)"
         _engine.mark_imported(job, [])
@@ -277,6 +280,8 @@ def clear_finished(context):
     """Take finished jobs off the list, with the uploads only they could still have sent."""
     _engine.forget_finished()
     _sweep_uploads()
+    from . import batches  # batches imports this module
+    batches.clear_settled(context)
     tick(context)
 
 
@@ -287,12 +292,20 @@ def _succeeded(job):
     return job.status == DONE or job.task.get("status") == "SUCCEEDED"
 
 
+def _may_hold_uploads(job):
+    """Only a job with inputs prepared at submission (an exported mesh, a render) can keep an
+    upload folder alive; plain payloads (a prompt, a task id) never do, so their ending needs no
+    sweep (a batch sheet ends hundreds of them)."""
+    return not (journal_mod.is_plain(job.payload) and journal_mod.is_plain(job.follow_up))
+
+
 def _sweep_uploads(stale_sessions=False):
     """Remove the upload files no job in the list may still send."""
-    needed = set()
-    for job in _engine.jobs.values():
-        if not _succeeded(job):
-            needed |= selection.upload_folders(job.payload, job.follow_up)
+    # One call for every job: finding the uploads folder costs disk look-ups, and a batch sheet
+    # keeps hundreds of jobs here while this runs on every tick in which one finishes.
+    unsent = [job for job in _engine.jobs.values() if not _succeeded(job)]
+    needed = selection.upload_folders(*(p for job in unsent for p in (job.payload,
+                                                                        job.follow_up)))
     selection.sweep_uploads(needed, stale_sessions=stale_sessions)
 
 
@@ -304,18 +317,29 @@ def tidy_user_folder():
     _sweep_uploads(stale_sessions=True)
 
 
+def _listed_jobs():
+    """The jobs the Jobs list shows one by one: a batch sheet's jobs are shown as the sheet's one
+    grouped row instead (batches.py), so hundreds of rows do not flood the list."""
+    return [job for job in _engine.jobs.values() if "batch" not in job.options]
+
+
+def _listed_ids():
+    return {job.id for job in _engine.jobs.values() if "batch" not in job.options}
+
+
 def _mirror(context):
     """Copy changed jobs into WindowManager.meshy.jobs (what the UI draws)."""
     view = context.window_manager.meshy
     rows = view.jobs
-    if len(rows) != len(_engine.jobs) or any(j not in _rows for j in _engine.jobs):
+    listed = _listed_jobs()
+    if len(rows) != len(listed) or any(j.id not in _rows for j in listed):
         rows.clear()
         _rows.clear()
         _mirrored.clear()
-        for job in _engine.jobs.values():
+        for job in listed:
             _rows[job.id] = len(rows)
             rows.add().job_id = job.id
-    for job in _engine.jobs.values():
+    for job in listed:
         if _mirrored.get(job.id) == job.revision:
             continue
         _mirrored[job.id] = job.revision
@@ -391,15 +415,18 @@ def recovery():
 
 
 def resume(context, entries=None):
-    """Follow, download and import journal entries into the current file."""
+    """Follow, download and import journal entries into the current file; a batch sheet's
+    entries go back into their sheet (its library, its report), not into this file."""
     entries = scan_journal()[0] if entries is None else entries
     client = preferences.make_client(context)
-    for entry in entries:
+    count = len(entries)
+    from . import batches  # batches imports this module
+    for entry in batches.resume_entries(context, entries):
         _engine.resume(entry, client)
     scan_journal()
     tick(context)
     ensure_watching()
-    return len(entries)
+    return count
 
 
 def dismiss_expired():
@@ -475,3 +502,5 @@ def unregister():
     _mirrored.clear()
     _ready_since.clear()
     _listeners.clear()
+    from . import batches  # batches imports this module
+    batches.unregister()

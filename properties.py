@@ -491,8 +491,23 @@ class MESHY_PG_history_item(bpy.types.PropertyGroup):
     thumbnail: StringProperty(subtype='FILE_PATH')
 
 
+class MESHY_PG_batch(bpy.types.PropertyGroup):
+    """A batch sheet's one grouped row in the Jobs panel, mirrored by batches.py."""
+    sheet_id: StringProperty()
+    title: StringProperty()
+    total: IntProperty()
+    done: IntProperty()
+    failed: IntProperty(description="Rows that failed, could not be sent or were stopped")
+    credits: IntProperty(description="Credits the sheet's tasks cost")
+    running: BoolProperty()
+    report: StringProperty(description="The report file (or Text) of the sheet")
+    eta: FloatProperty(description="Seconds left when last updated (-1: not known yet)")
+    updated: FloatProperty(description="When eta was computed (jobs.session_time())")
+
+
 class MESHY_PG_window(bpy.types.PropertyGroup):
     jobs: CollectionProperty(type=MESHY_PG_job)
+    batches: CollectionProperty(type=MESHY_PG_batch)
     animations: CollectionProperty(type=MESHY_PG_animation)
     active_animation: IntProperty()
     history: CollectionProperty(type=MESHY_PG_history_item)
@@ -516,6 +531,7 @@ classes = (
     MESHY_PG_job,
     MESHY_PG_animation,
     MESHY_PG_history_item,
+    MESHY_PG_batch,
     MESHY_PG_window,
 )
 

@@ -4,6 +4,9 @@ cannot be sent yet.
 
 - The Generate panel (Scene.meshy): `problem(context)` says in one sentence why the settings
   cannot be sent (the button shows it as its poll message); `build(context)` makes the request.
+  Both take `settings=`: any object with Scene.meshy's attributes (a batch sheet's row is the
+  add-on's defaults + the sheet's settings + the row, batches.row_settings), so the payload rules
+  are written once.
 - The Selected Object tools (Scene.meshy.tools): `tool_problem(context, kind)` and
   `tool_request(context, kind, objects, task_id)`; what to send for the selection (its Meshy task
   id, or an uploaded GLB) is `selection.source()`'s decision. `animation_request()` for a rig.
@@ -92,17 +95,23 @@ def image_input_problem(item, what="image", source=None):
     return ""
 
 
-def uses_image_source(context):
+def settings_of(context, settings=None):
+    """The generation settings to build from: `settings` when given (e.g. a batch sheet row: any
+    object with Scene.meshy's attributes), else the open file's sidebar (Scene.meshy)."""
+    return context.scene.meshy if settings is None else settings
+
+
+def uses_image_source(context, settings=None):
     """True when the sidebar's Text to Image goes to the OpenAI-compatible image source."""
-    s = context.scene.meshy
+    s = settings_of(context, settings)
     return s.mode == 'TEXT_TO_IMAGE' and s.use_openai_images
 
 
-def problem(context):
-    """Why the current settings cannot be sent, or "" when they can."""
-    s = context.scene.meshy
+def problem(context, settings=None):
+    """Why the current settings (or `settings`) cannot be sent, or "" when they can."""
+    s = settings_of(context, settings)
     mode = s.mode
-    if uses_image_source(context):
+    if uses_image_source(context, s):
         return _prompt_problem(s.prompt) or preferences.image_source_problem(context)
     if mode in ('TEXT_TO_3D', 'TEXT_TO_IMAGE', 'IMAGE_TO_IMAGE'):
         found = _prompt_problem(s.prompt)
@@ -210,9 +219,9 @@ def with_formats(context, payload):
     return payload
 
 
-def refine_payload(context):
+def refine_payload(context, settings=None):
     """The texturing (refine) payload for the current settings, without preview_task_id."""
-    s = context.scene.meshy
+    s = settings_of(context, settings)
     payload = _texturing(s, {"mode": "refine", "ai_model": s.ai_model}, image_value)
     return with_formats(context, payload)
 
@@ -222,12 +231,13 @@ def label_for(text, fallback):
     return text[:60] if text else fallback
 
 
-def build(context):
-    """The request for the current settings; NotReady says why there is none. Reads no pixels."""
-    reason = problem(context)
+def build(context, settings=None):
+    """The request for the current settings (or `settings`); NotReady says why there is none.
+    Reads no pixels."""
+    reason = problem(context, settings)
     if reason:
         raise NotReady(reason)
-    return _build(context).validate()
+    return _build(context, settings_of(context, settings)).validate()
 
 
 def refine_request(context, preview_task_id, label=""):
@@ -251,17 +261,16 @@ def _concept_request(context):
                    service=prefs.image_model.strip() or "the image service")
 
 
-def _build(context):
+def _build(context, s):
     image = image_value
-    s = context.scene.meshy
-    if uses_image_source(context):
+    if uses_image_source(context, s):
         return _concept_request(context)
     mode = s.mode
     options = {"hd_texture": bool(s.hd_texture and _is_meshy6(s))}
     if mode == 'TEXT_TO_3D':
         preview = with_formats(context, _geometry(s, {"mode": "preview",
                                                       "prompt": s.prompt.strip()}))
-        refine = refine_payload(context)
+        refine = refine_payload(context, s)
         label = label_for(s.prompt, "Text to 3D")
         follow_up = None
         if s.auto_refine:
@@ -427,6 +436,12 @@ def _rig(context, tools, objects):
     if tools.use_rig_texture:
         payload["texture_image_url"] = image_value(tools.rig_texture, "base colour image")
     return payload
+
+
+def rig_payload(context, tools, objects=()):
+    """The rigging payload (without its input) for `tools` settings (Scene.meshy.tools or a
+    batch row's defaults)."""
+    return _rig(context, tools, objects)
 
 
 def _multi_color_print(context, tools, objects):

@@ -439,6 +439,41 @@ class MeshyClient:
                 return match
         return None
 
+    def find_created(self, kind, payload, since, exclude=(), window=60.0, fields=None,
+                     cancel=None):
+        """The task an earlier process's create made, when that process was killed after the POST
+        but before it could record the id: the one task of `kind` created from `since`
+        (time.time() of the POST, this machine's clock) to `window` seconds later that matches
+        the payload's echoed fields (and `fields`, e.g. the prompt a refine's task object repeats
+        from its preview) and is not in `exclude` (ids already accounted for).
+        None when there is none, or more than one (then only a new task is certain to be right),
+        or when the family cannot be listed."""
+        fam = tasks.family(kind)
+        if fam.list_path is None:
+            return None
+        listed = self.list(kind, page_size=50, cancel=cancel)
+        offset = self._clock_offset_ms or 0
+        tolerance = _CLOCK_TOLERANCE_KNOWN_MS if self._clock_offset_ms is not None \
+            else _CLOCK_TOLERANCE_UNKNOWN_MS
+        low = since * 1000 + offset - tolerance
+        high = (since + window) * 1000 + offset + tolerance
+        excluded = set(exclude)
+        candidates = [task for task in listed
+                      if isinstance(task.get("id"), str) and task["id"] not in excluded
+                      and not _is_claimed(task["id"])
+                      and isinstance(task.get("created_at"), (int, float))
+                      and low <= task["created_at"] <= high
+                      and (not task.get("type") or task.get("type") == fam.task_type)
+                      and not any(payload.get(name) is not None
+                                  and task.get(name) not in (None, "")
+                                  and task.get(name) != payload.get(name)
+                                  for name in fam.echoes)
+                      and all(task.get(name) == value for name, value in (fields or {}).items())]
+        if len(candidates) != 1:
+            return None
+        _claim(candidates[0]["id"])
+        return candidates[0]["id"]
+
     def _unconfirmed(self, answer, reason, detail):
         """The error for a create that may have made a task, when we could not find out."""
         if answer is None:

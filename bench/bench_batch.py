@@ -5,7 +5,7 @@
     .venv-blender-5.0/bin/python bench/bench_batch.py     (from the repository root, PYTHONPATH=.)
 
 A sheet of ROWS Text to 3D rows runs through `bpy.ops.meshy.batch` (as a script or the
-`meshy-batch` command would) against the emulator: every task takes TASK_SECONDS (T) and Meshy's
+`meshy_batch` command would) against the emulator: every task takes TASK_SECONDS (T) and Meshy's
 queue takes CAP (C) tasks at once (the emulator answers NoMoreConcurrentTasks beyond it; the
 add-on's own cap is set to C as well). Every task delivers a textured GLB of a realistic size,
 made here at the start (never committed). Each result is imported with Blender's glTF importer,

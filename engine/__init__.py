@@ -9,8 +9,8 @@ package does not import bpy (a test imports every module here without it), and
 tests/blender/test_jobs.py fails if a worker thread calls into bpy.
 
 A job is a task kind + payload, plus what to do with the result (`options`, plain data read by
-the importer) and optionally a follower created by task id when it succeeds (preview -> refine,
-rig -> animate). Jobs over the in-flight cap, or answered with NoMoreConcurrentTasks, wait here
+the importer) and optionally followers created by task id when it succeeds (preview -> refine,
+rig -> animate; a list for several, e.g. one rig's animations). Jobs over the in-flight cap, or answered with NoMoreConcurrentTasks, wait here
 in submission order and go when a slot frees.
 """
 
@@ -391,16 +391,24 @@ class Engine:
         return True
 
     def _spawn_follower(self, job):
-        spec = job.follow_up
-        payload = dict(spec["payload"])
-        payload[spec["id_field"]] = job.task_id
-        # Where the result goes, in which format and at which texture size carry over.
-        inherited = {k: job.options[k] for k in ("model_format", "blend_file", "texture_resolution")
-                     if k in job.options}
-        follower = Job(spec["kind"], payload, spec.get("label") or job.label,
-                       options={**inherited, **(spec.get("options") or {})},
-                       follow_up=spec.get("follow_up"), client=job.client)
-        self.submit(follower)
+        for spec in follow_ups(job.follow_up):
+            payload = dict(spec["payload"])
+            payload[spec["id_field"]] = job.task_id
+            # Where the result goes, in which format and at which texture size carry over.
+            inherited = {k: job.options[k] for k in ("model_format", "blend_file",
+                                                      "texture_resolution") if k in job.options}
+            follower = Job(spec["kind"], payload, spec.get("label") or job.label,
+                           options={**inherited, **(spec.get("options") or {})},
+                           follow_up=spec.get("follow_up"), client=job.client)
+            self.submit(follower)
+
+
+def follow_ups(follow_up):
+    """The follower specs of a job: none, one (a dict), or several made from the same task (a
+    list, e.g. a rig's animations)."""
+    if not follow_up:
+        return []
+    return list(follow_up) if isinstance(follow_up, (list, tuple)) else [follow_up]
 
 
 def _duration(seconds):
@@ -409,5 +417,5 @@ def _duration(seconds):
     return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"
 
 
-__all__ = ["Engine", "Job", "Eta", "Deferred", "gather_payload", "resolve_payload",
+__all__ = ["Engine", "Job", "Eta", "Deferred", "follow_ups", "gather_payload", "resolve_payload",
            "stand_in_payload", "ACTIVE", "FINISHED", "QUEUE_FULL_LIMIT"]

@@ -122,7 +122,16 @@ def work(spec, journal, choose_files, emit):
         _run(spec, emit)
         return
     try:
-        task_id = spec.task_id
+        task_id = spec.task_id or _find_cut_off_create(spec, journal)
+        if task_id and not spec.task_id:
+            credits = _cost(tasks, spec)
+            journal.update(job_id, state="created", task_id=task_id, credits=credits,
+                           kind=spec.kind, label=spec.label,
+                           payload=journal_mod.summarise_payload(spec.payload),
+                           options=spec.options,
+                           follow_up=spec.follow_up if journal_mod.is_plain(spec.follow_up) else None,
+                           owner_pid=os.getpid(), created_at=time.time())
+            emit(job_id, "created", {"task_id": task_id, "credits": credits})
         if not task_id:
             journal.update(job_id, state="submitting", kind=spec.kind, label=spec.label,
                            payload=journal_mod.summarise_payload(spec.payload),
@@ -201,6 +210,25 @@ def work(spec, journal, choose_files, emit):
         if entry and entry.get("task_id") and entry.get("state") in ("created", "succeeded"):
             # The task exists and may yet succeed: keep it resumable rather than lost.
             journal.update(job_id, state="interrupted", message=_failure(exc)["message"])
+
+
+def _find_cut_off_create(spec, journal):
+    """A job made again for a create an earlier process was killed in (options
+    "maybe_created": {"at": when that POST went out, "fields": what its task object must
+    repeat}): the task that POST made, when Meshy's list shows exactly one it could be and the
+    journal knows it under no other job; else ""."""
+    hint = spec.options.get("maybe_created") or {}
+    since = hint.get("at")
+    if not since or spec.client is None:
+        return ""
+    from ..api import errors
+    known = {e.get("task_id") for e in journal.entries().values() if e.get("task_id")}
+    try:
+        return spec.client.find_created(spec.kind, stand_in_payload(spec.payload), since,
+                                        exclude=known, fields=hint.get("fields"),
+                                        cancel=spec.cancel) or ""
+    except errors.MeshyError:
+        return ""  # nothing found for certain: a new task is made
 
 
 def _run(spec, emit):

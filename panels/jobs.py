@@ -79,8 +79,12 @@ class MESHY_PT_jobs(bpy.types.Panel):
             box.operator("meshy.dismiss_expired", text="Dismiss")
 
         view = context.window_manager.meshy
+        for sheet in view.batches:
+            draw_batch(layout, sheet)
+        layout.operator("meshy.batch", text="Run Batch Sheet...", icon='LINENUMBERS_ON')
         if not view.jobs:
-            layout.label(text="No jobs yet in this session")
+            if not view.batches:
+                layout.label(text="No jobs yet in this session")
             return
         layout.template_list("MESHY_UL_jobs", "", view, "jobs", view, "active_job", rows=3)
         if not 0 <= view.active_job < len(view.jobs):
@@ -88,6 +92,34 @@ class MESHY_PT_jobs(bpy.types.Panel):
         row_data = view.jobs[view.active_job]
         draw_job_details(layout, context, row_data)
         layout.operator("meshy.clear_finished", icon='BRUSH_DATA')
+
+
+def batch_text(sheet, now=None):
+    """"7/12 done, 1 failed, 230 credits, about 2:10 left" for a sheet's grouped row."""
+    text = f"{sheet.done}/{sheet.total} done"
+    if sheet.failed:
+        text += f", {sheet.failed} failed"
+    text += f", {sheet.credits} credits"
+    if sheet.running and sheet.eta >= 0:
+        now = jobs.session_time() if now is None else now
+        left = sheet.eta - (now - sheet.updated)
+        if left >= 1:
+            text += f", about {_clock(left)} left"
+    return text
+
+
+def draw_batch(layout, sheet):
+    """A batch sheet as one row: its rows' jobs are not listed one by one."""
+    box = layout.box()
+    row = box.row(align=True)
+    row.label(text=sheet.title, icon='LINENUMBERS_ON' if sheet.running else (
+        'ERROR' if sheet.failed else 'CHECKMARK'))
+    if sheet.running:
+        row.operator("meshy.stop_batch", text="", icon='PAUSE').sheet_id = sheet.sheet_id
+    settled = (sheet.done + sheet.failed) / sheet.total if sheet.total else 1.0
+    box.progress(factor=settled, type='BAR', text=batch_text(sheet))
+    if sheet.report and not sheet.running:
+        box.label(text=f"Report: {sheet.report}")
 
 
 def draw_job_details(layout, context, job):

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Meshy in Blender's own menus: Add (Shift+A), File > Import, the Image Editor's Image menu and
-the object context menu (right click). Each entry is drawn only where it applies; an entry that
+"""Meshy in Blender's own menus: Add (Shift+A), File > Import, the Image Editor's Image menu,
+the object context menu (right click) and the Text Editor's Text menu (batch sheets). Each entry is drawn only where it applies; an entry that
 applies but cannot run now is greyed out by its operator's poll, which says why."""
 
 import bpy
@@ -96,6 +96,18 @@ def draw_object_context_menu(self, context):
         col.menu(MESHY_MT_print.bl_idname, icon='MOD_SOLIDIFY')
 
 
+def draw_text_menu(self, context):
+    """The Text Editor's Text menu: run the open Text as a batch sheet (it shows the plan first)."""
+    text = getattr(context.space_data, "text", None)
+    if text is None:
+        return
+    layout = self.layout
+    layout.separator()
+    layout.operator_context = 'INVOKE_DEFAULT'
+    layout.operator("meshy.batch", text="Run as Meshy Batch Sheet...",
+                    icon='LINENUMBERS_ON').text = text.name
+
+
 classes = (MESHY_MT_add, MESHY_MT_print)
 
 # (menu, draw function): what register() appends and unregister() removes.
@@ -104,6 +116,7 @@ _MENU_ENTRIES = (
     ("TOPBAR_MT_file_import", draw_import_menu),
     ("IMAGE_MT_image", draw_image_menu),
     ("VIEW3D_MT_object_context_menu", draw_object_context_menu),
+    ("TEXT_MT_text", draw_text_menu),
 )
 
 
