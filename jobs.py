@@ -141,7 +141,9 @@ def retry(context, job_id):
         options = dict(options)
         selection.check_can_land(context, old.kind, options)
         selection.check_uploads_exist(old.payload)
-    job = Job(old.kind, old.payload, old.label, options=options, follow_up=old.follow_up,
+    # Followers already made are jobs of their own, retried on their own.
+    follow_up = None if old.followed else old.follow_up
+    job = Job(old.kind, old.payload, old.label, options=options, follow_up=follow_up,
               task_id=old.task_id if reuse_task else "", client=client, runner=old.runner)
     del _engine.jobs[job_id]
     _engine.submit(job)

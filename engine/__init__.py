@@ -10,8 +10,8 @@ tests/blender/test_jobs.py fails if a worker thread calls into bpy.
 
 A job is a task kind + payload, plus what to do with the result (`options`, plain data read by
 the importer) and optionally followers created by task id when it succeeds (preview -> refine,
-rig -> animate; a list for several, e.g. one rig's animations). Jobs over the in-flight cap, or answered with NoMoreConcurrentTasks, wait here
-in submission order and go when a slot frees.
+rig -> animate; a list for several, e.g. one rig's animations). Jobs over the in-flight cap, or
+answered with NoMoreConcurrentTasks, wait here in submission order and go when a slot frees.
 """
 
 import os
@@ -114,6 +114,7 @@ class Job:
         self.queue_full_since = 0.0   # time.time() this job began waiting on a full Meshy queue
         self.imported = []
         self.library_file = ""   # the result's .blend in the Meshy library, once written
+        self.followed = False    # its followers were made: never again (each would be paid)
         self.cancel = threading.Event()
         self.thread = None
         self.holds_slot = False
@@ -173,6 +174,10 @@ class Engine:
             job.progress = 1.0
             job.revision += 1
             self.journal.update(job.id, owner_pid=os.getpid())
+            if job.follow_up:
+                # Stopped between its download and its followers' making: make them now (an
+                # entry keeps its follow_up only until they are made, see _spawn_follower).
+                self._spawn_follower(job)
             return job
         return self.submit(job)
 
@@ -312,7 +317,9 @@ class Engine:
         elif kind == "settled":
             # The task is finished on Meshy: its queue slot is free again.
             job.holds_slot = False
-            job.task = data.get("task", {})
+            # A failure after the task succeeded (its download) says "settled" again with no
+            # task: what Meshy finished stays known, so a retry fetches it instead of paying.
+            job.task = data.get("task") or job.task
             job.expires_at = job.task.get("expires_at") or 0
             if data.get("ok") and job.follow_up:
                 self._spawn_follower(job)
@@ -391,6 +398,12 @@ class Engine:
         return True
 
     def _spawn_follower(self, job):
+        if job.followed:
+            return
+        job.followed = True
+        # From here the followers are jobs of their own: a resumed or retried parent must not
+        # make (and pay for) them again.
+        self.journal.update(job.id, follow_up=None)
         for spec in follow_ups(job.follow_up):
             payload = dict(spec["payload"])
             payload[spec["id_field"]] = job.task_id
@@ -417,5 +430,5 @@ def _duration(seconds):
     return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"
 
 
-__all__ = ["Engine", "Job", "Eta", "Deferred", "follow_ups", "gather_payload", "resolve_payload",
-           "stand_in_payload", "ACTIVE", "FINISHED", "QUEUE_FULL_LIMIT"]
+__all__ = ["Engine", "Job", "Eta", "Deferred", "follow_ups", "gather_payload",
+           "resolve_payload", "stand_in_payload", "ACTIVE", "FINISHED", "QUEUE_FULL_LIMIT"]

@@ -595,3 +595,26 @@ def test_a_queue_that_stays_full_stops_the_job_with_a_retry(connected, jobs):
 
 def engine_module():
     return importlib.import_module(MODULE + ".engine")
+
+
+def test_retrying_a_preview_whose_refine_was_made_does_not_make_it_again(connected, jobs):
+    """The refine is made (and paid) when the preview succeeds; a preview whose download then
+    fails is retried to fetch its files, and must not make its refine a second time."""
+    refine = {"kind": "text_to_3d_refine", "id_field": "preview_task_id", "label": "lamp",
+              "payload": {"mode": "refine", "target_formats": ["glb"]}}
+    connected.faults(corrupt_downloads={"count": 50})   # every download, retries included
+    job = jobs.submit(bpy.context, "text_to_3d_preview",
+                      {"mode": "preview", "prompt": "a lamp", "target_formats": ["glb"]},
+                      "lamp", follow_up=refine)  # the preview is imported too
+    assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=60)
+    assert job.status == "FAILED", job.message
+    assert connected.tasks_created == 2, "the refine was made when the preview succeeded"
+
+    connected.fault_rules.clear()
+    again = jobs.retry(bpy.context, job.id)
+    assert pump_until(jobs, lambda: not jobs.engine().busy(), timeout=60)
+    assert again.status == "DONE", again.message
+    assert again.task_id == job.task_id, "the preview Meshy finished is fetched, not paid again"
+    assert connected.tasks_created == 2, "retrying the preview made its refine again"
+    entry = jobs.engine().journal.get(again.id)
+    assert not entry.get("follow_up"), "a resumed preview would make its refine again"
