@@ -474,6 +474,9 @@ def _stage_status(job):
 
 def _on_jobs_changed(context, changed):
     """jobs listener: a sheet's jobs moved; keep its rows, grouped row and report current."""
+    # Most events are a task's progress, which changes nothing a sheet shows: a sheet's grouped
+    # row is refreshed only when a row learnt something, and its report rewritten only when a
+    # row's status changed (this runs in tick(), hundreds of times a minute).
     touched, reports = {}, set()
     for job in changed:
         mark = job.options.get("batch")
@@ -483,16 +486,27 @@ def _on_jobs_changed(context, changed):
             continue
         status = _stage_status(job)
         error = f"{job.kind}: {job.message}" if status in (book.FAILED, book.STOPPED) else ""
+        before = _known(row)
         if row.note(mark["stage"], status, job.task_id, job.credits, job.library_file, error):
             run.say(book.progress_line(run.batch, row))
             reports.add(run.source.id)
-        touched[run.source.id] = run
+        if _known(row) != before:
+            touched[run.source.id] = run
+        if job.status == JOB_DONE:
+            # Its row has it now; kept in the engine, hundreds of finished jobs would make every
+            # tick walk them (the sheet's jobs are not listed one by one anyway).
+            jobs.engine().jobs.pop(job.id, None)
     for sheet, run in touched.items():
         if sheet in reports:
             _write_report(run)
         _show(context, run)
-        if run.batch.settled():
+        if sheet in reports and run.batch.settled():
             _finish(context, run)
+
+
+def _known(row):
+    """What a sheet shows of a row (its status, tasks, credits and library files)."""
+    return (row.status, len(row.task_ids), sum(row.credits.values()), len(row.library_files))
 
 
 def _finish(context, run):

@@ -50,6 +50,7 @@ EARLY, LATE = 20, ROWS      # RSS is compared after these many assets
 def write_sheet(folder):
     path = os.path.join(folder, "props.csv")
     with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("# refine: no\n")  # one task per row: the bound counts tasks of T seconds
         handle.write("name,mode,prompt,category\n")
         for index in range(1, ROWS + 1):
             handle.write(f"Crate {index:03d},text,wooden crate number {index} with iron "
@@ -66,8 +67,10 @@ def make_result(bpy, folder):
 
 
 class TickTimer:
-    """Wraps jobs.tick (which the batch operator's pump calls) to time every call, and notes the
-    RSS when the EARLY-th and LATE-th result reached the library."""
+    """Wraps jobs.tick (which the batch operator's pump calls) to time every call. A jobs
+    listener (told of the jobs each tick changed, before the sheet forgets its finished ones)
+    counts the results that reached the library, and notes the RSS at the EARLY-th and
+    LATE-th."""
 
     def __init__(self, jobs):
         self.jobs = jobs
@@ -75,25 +78,26 @@ class TickTimer:
         self.idle, self.busy, self.importing = [], [], []
         self.assets = 0
         self.rss = {}
+        self._done = 0
+        self._changed = False
+
+    def listen(self, _context, changed):
+        self._changed = True
+        for job in changed:
+            if job.status == "DONE" and job.library_file:
+                self._done += 1
+                self.assets += 1
+                if self.assets in (EARLY, LATE):
+                    self.rss[self.assets] = common.status_kb("VmRSS") * 1024
 
     def __call__(self, *args, **kwargs):
-        engine = self.jobs.engine()
-        before = {j.id: (j.revision, j.status) for j in engine.jobs.values()}
+        self._done, self._changed = 0, False
         start = time.perf_counter()
         result = self.tick(*args, **kwargs)
         elapsed = time.perf_counter() - start
-        after = {j.id: (j.revision, j.status) for j in engine.jobs.values()}
-        done = [i for i, (_rev, status) in after.items()
-                if status == "DONE" and before.get(i, (0, ""))[1] != "DONE"]
-        if done:
-            self.importing.append((elapsed, len(done)))
-            for job_id in done:
-                if engine.jobs[job_id].library_file:
-                    self.assets += 1
-                    for mark in (EARLY, LATE):
-                        if self.assets == mark:
-                            self.rss[mark] = common.status_kb("VmRSS") * 1024
-        elif after != before:
+        if self._done:
+            self.importing.append((elapsed, self._done))
+        elif self._changed:
             self.busy.append(elapsed)
         else:
             self.idle.append(elapsed)
@@ -108,6 +112,7 @@ def run(bpy, prefs, jobs, url, sheet, library):
     prefs.api_key = PAID_KEY
     prefs.max_in_flight = CAP
     timer = TickTimer(jobs)
+    jobs.add_listener(timer.listen)   # first: it sees each finished job before the sheet does
     jobs.tick = timer
     try:
         start = time.perf_counter()
@@ -115,6 +120,7 @@ def run(bpy, prefs, jobs, url, sheet, library):
         wall = time.perf_counter() - start
     finally:
         jobs.tick = timer.tick
+        jobs.remove_listener(timer.listen)
     if timer.idle == timer.busy == []:
         raise common.MissingCode("meshy.batch never called jobs.tick: the bench cannot see the "
                                  "main thread")
