@@ -291,7 +291,11 @@ class MESHY_OT_clear_finished(bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         engine = jobs.engine()
-        return engine is not None and any(not j.active for j in engine.jobs.values())
+        if engine is None:
+            return False
+        # A finished batch sheet is one grouped row (its jobs are not kept one by one).
+        return any(not j.active for j in engine.jobs.values()) or any(
+            not sheet.running for sheet in context.window_manager.meshy.batches)
 
     def execute(self, context):
         jobs.clear_finished(context)

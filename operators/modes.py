@@ -122,6 +122,15 @@ class PricedDialog:
             self, width=DIALOG_WIDTH, title=self.dialog_title(),
             confirm_text=confirm_text(price))
 
+    def store_fields(self, context):
+        """Write the dialog's `fields` (or those a script set) back to the sidebar's settings;
+        returns them."""
+        settings = context.scene.meshy
+        for name in self.fields:
+            if self.dialog or self.properties.is_property_set(name):
+                setattr(settings, name, getattr(self, name))
+        return settings
+
     def draw_price(self, layout, cost):
         layout.label(text=f"Costs {credits_text(cost)}", icon='CHECKMARK')
         if self.opening_price not in (NO_PRICE, cost):
@@ -218,11 +227,8 @@ class _ModeOperator(PricedDialog):
     # --- execute: write back and send --------------------------------------------------------
 
     def store(self, context):
-        """Write the dialog's fields (or those a script set) back to the sidebar."""
-        settings = context.scene.meshy
-        for name in self.fields:
-            if self.dialog or self.properties.is_property_set(name):
-                setattr(settings, name, getattr(self, name))
+        """Write the dialog's fields and images back to the sidebar."""
+        settings = self.store_fields(context)
         if self.image_list and self.dialog:
             items = getattr(settings, self.image_list)
             items.clear()

@@ -69,20 +69,13 @@ class MESHY_OT_generate_previews(PricedDialog, bpy.types.Operator):
             return
         self.draw_price(layout, cost)
 
-    def store(self, context):
-        """Write the dialog's fields (or those a script set) back to the sidebar."""
-        settings = context.scene.meshy
-        for name in self.fields:
-            if self.dialog or self.properties.is_property_set(name):
-                setattr(settings, name, getattr(self, name))
-
     def execute(self, context):
         count = self.chosen_count(context)
         problem = picker.count_problem(count)
         if problem:
             self.report({'ERROR'}, problem)
             return {'CANCELLED'}
-        self.store(context)
+        self.store_fields(context)
         context.scene.meshy.picker.count = count
         reason = generate_problem(picker.preview_context(context))
         if reason:

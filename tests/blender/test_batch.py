@@ -19,32 +19,29 @@ import bpy
 import pytest
 
 from tests.blender.harness import MODULE, USER_DIR
-
-
-def save_png(path, width=32, height=32, colour=(0.8, 0.2, 0.1, 1.0)):
-    image = bpy.data.images.new(os.path.basename(str(path)), width, height)
-    image.pixels.foreach_set(list(colour) * (width * height))
-    image.filepath_raw = str(path)
-    image.file_format = 'PNG'
-    image.save()
-    bpy.data.images.remove(image)
-    return str(path)
+from tests.blender.test_generate import save_png
 
 
 def batches():
     return importlib.import_module(MODULE + ".batches")
 
 
+@pytest.fixture
+def seen(installed_addon):
+    """Every job the engine reports a change of, by id: a sheet forgets its finished jobs (its
+    rows keep what matters), so what was sent is read here."""
+    module = importlib.import_module(MODULE + ".jobs")
+    found = {}
+
+    def listen(_context, changed):
+        found.update((job.id, job) for job in changed)
+    module.add_listener(listen)
+    yield found
+    module.remove_listener(listen)
+
+
 def batch_cli():
     return importlib.import_module(MODULE + ".operators.batch")
-
-
-def library_writes_files():
-    """True once library.py holds the Meshy library (the assets work) rather than the stub whose
-    after_import returns "": the assertions on library files wait for it."""
-    import inspect
-    library = importlib.import_module(MODULE + ".library")
-    return len(inspect.getsource(library).splitlines()) > 20
 
 
 def report_rows(path):
@@ -89,7 +86,7 @@ def write_sheet(folder, text=MIXED, name="props.csv"):
 
 
 def test_a_mixed_sheet_runs_every_good_row_and_reports_the_bad_ones(connected, jobs, tmp_path,
-                                                                     capsys):
+                                                                     capsys, seen):
     connected.task_seconds = 0.4
     sheet = write_sheet(tmp_path)
     library = tmp_path / "library"
@@ -128,7 +125,7 @@ def test_a_mixed_sheet_runs_every_good_row_and_reports_the_bad_ones(connected, j
     # Charged once per task, and the sheet's total says what was charged.
     assert balance - connected.balance(connected.paid_key) == run.batch.credits()
     # Per-row settings went into the requests.
-    sent = {(j.options["asset_name"], j.kind): j.payload for j in jobs.engine().jobs.values()}
+    sent = {(j.options["asset_name"], j.kind): j.payload for j in seen.values()}
     lamp = sent[("Lamp", "text_to_3d_preview")]
     assert lamp["target_polycount"] == 2000 and lamp["should_remesh"] is True
     assert "fbx" in lamp["target_formats"] and "glb" in lamp["target_formats"]
@@ -139,13 +136,14 @@ def test_a_mixed_sheet_runs_every_good_row_and_reports_the_bad_ones(connected, j
     assert set(knight.task_ids) == {"model", "rig", "anim:92", "anim:40"}
 
     # Every job carried the library's keys, and the sheet's jobs are not listed one by one.
-    engine = jobs.engine()
-    for job in engine.jobs.values():
+    assert len(seen) == 14
+    for job in seen.values():
         assert job.options["library_folder"] == str(library)
         assert job.options["keep_in_file"] is False
         assert job.options["batch"]["sheet"] == run.source.id
-    assert job.options["asset_name"] and job.options["catalog"]
-    catalogs = {j.options["asset_name"]: j.options["catalog"] for j in engine.jobs.values()}
+        assert job.options["asset_name"] and job.options["catalog"]
+    assert not jobs.engine().jobs, "a finished sheet's jobs are not kept one by one"
+    catalogs = {j.options["asset_name"]: j.options["catalog"] for j in seen.values()}
     assert catalogs["Crate"] == "Props/Boxes" and catalogs["Stone"] == "Nature"
     view = bpy.context.window_manager.meshy
     assert len(view.jobs) == 0
@@ -168,12 +166,12 @@ def test_a_mixed_sheet_runs_every_good_row_and_reports_the_bad_ones(connected, j
     assert connected.paid_key not in out
     assert connected.paid_key not in (tmp_path / "props.report.csv").read_text()
     import json
-    journal = json.dumps(list(engine.journal.entries().values()))
+    journal = json.dumps(list(jobs.engine().journal.entries().values()))
     assert connected.paid_key not in journal and "Bearer" not in journal
-    if library_writes_files():  # depends on library.after_import (the assets work)
-        for row in good:
-            assert row.library_files, row.name
-        assert all(r["library_file"] for r in report if r["status"] == "done")
+    for row in good:
+        assert row.library_files, row.name
+        assert all(os.path.isfile(p) for p in row.library_files.values()), row.name
+    assert all(r["library_file"] for r in report if r["status"] == "done")
 
 
 def run_sheet(path, **options):
@@ -251,7 +249,7 @@ def test_a_dry_run_checks_and_prices_but_sends_nothing(connected, tmp_path, caps
     assert posts(connected) == []
 
 
-def test_a_text_datablock_sheet_runs_and_keeps_its_report_in_a_text(connected, tmp_path):
+def test_a_text_datablock_sheet_runs_and_keeps_its_report_in_a_text(connected, tmp_path, seen):
     connected.task_seconds = 0.3
     picture = save_png(tmp_path / "rock.png")
     text = bpy.data.texts.new("rocks")
@@ -273,8 +271,7 @@ def test_a_text_datablock_sheet_runs_and_keeps_its_report_in_a_text(connected, t
     assert report.splitlines()[0] == "row,name,status,error,task_ids,credits,library_file,key"
     assert "Pebble,done" in report and "Boulder,done" in report
     assert (library / "rocks.report.csv").read_text(encoding="utf-8") == report
-    catalogs = {j.options["asset_name"]: j.options["catalog"]
-                for j in importlib.import_module(MODULE + ".jobs").engine().jobs.values()}
+    catalogs = {j.options["asset_name"]: j.options["catalog"] for j in seen.values()}
     assert catalogs == {"Pebble": "Nature/Rocks", "Boulder": "Nature/Rocks"}
 
 
@@ -420,7 +417,8 @@ def test_killed_mid_sheet_then_run_again_finishes_every_row_paying_once(connecte
     assert connected.tasks_created == CHAIN_TASKS
 
 
-def test_the_recovery_offer_sends_a_killed_sheet_back_into_its_sheet(connected, jobs, tmp_path):
+def test_the_recovery_offer_sends_a_killed_sheet_back_into_its_sheet(connected, jobs, tmp_path,
+                                                                     seen):
     connected.task_seconds = 1.0
     sheet = write_sheet(tmp_path, CHAINS, "chains.csv")
     library = tmp_path / "lib"
@@ -434,13 +432,13 @@ def test_the_recovery_offer_sends_a_killed_sheet_back_into_its_sheet(connected, 
     run = batches()._last["run"]
     assert [r.status for r in run.batch.rows] == ["done"] * 8 + ["invalid"]
     assert connected.tasks_created == CHAIN_TASKS
-    assert all(j.options["library_folder"] == str(library) for j in jobs.engine().jobs.values())
+    assert seen and all(j.options["library_folder"] == str(library) for j in seen.values())
     report = report_rows(tmp_path / "chains.report.csv")
     assert [r["status"] for r in report] == ["done"] * 8 + ["invalid"]
     view = bpy.context.window_manager.meshy
     assert len(view.jobs) == 0 and len(view.batches) == 1
-    if library_writes_files():  # results go to the library and leave the open file
-        assert not [o for o in bpy.data.objects if "meshy_task_id" in o]
+    # Results go to the library and leave the open file.
+    assert not [o for o in bpy.data.objects if "meshy_task_id" in o]
 
 
 def test_a_running_sheet_is_one_grouped_row_in_the_jobs_panel(connected, jobs, tmp_path):

@@ -6,12 +6,12 @@ every state the tests reach, so a drawing error fails here.
 
 import importlib
 import os
-import time
 
 import bpy
 import pytest
 
 from tests.blender.harness import MODULE
+from tests.blender.test_jobs import pump_until as pump_jobs_until
 from tests.blender.test_native import dialog, draw  # noqa: F401 (a fixture)
 from tests.blender.test_panels import DrawSelf, RecordingLayout, labels
 
@@ -42,14 +42,7 @@ def press(idname, **kw):
 
 
 def pump_until(condition, timeout=45.0):
-    jobs = module("jobs")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        jobs.tick(bpy.context)
-        if condition():
-            return True
-        jobs.engine().wait_for_event(0.05)
-    return False
+    return pump_jobs_until(module("jobs"), condition, timeout)
 
 
 def wait_idle():
